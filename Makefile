@@ -1,0 +1,118 @@
+# Kestrel build. `make run` boots it in QEMU, `make test` builds everything and runs every suite;
+# both install missing Debian packages first (tools/deps.sh). See README.md.
+
+BUILD   ?= build
+CC      := gcc
+LD      := ld
+OBJCOPY := objcopy
+PYTHON  := python3
+QEMU    := qemu-system-x86_64
+
+ARCH_DIR := kernel/arch/x86_64
+KSRC := $(shell find kernel -name '*.c' -o -name '*.S' | LC_ALL=C sort)
+KOBJ := $(patsubst %,$(BUILD)/%.o,$(KSRC))
+
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
+	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
+	-fno-optimize-sibling-calls -fno-strict-aliasing -fno-common -MMD -MP \
+	-Ikernel/include -I$(ARCH_DIR)/include
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T $(ARCH_DIR)/kernel.ld
+
+KERNEL_ELF  := $(BUILD)/kernel.elf
+KERNEL_BOOT := $(BUILD)/kestrel.elf
+ISO         := $(BUILD)/kestrel.iso
+
+.PHONY: all kernel iso run debug test deps format format-check host-tests clean
+all: kernel iso host-tests
+
+kernel: $(KERNEL_BOOT)
+
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
+$(BUILD)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+# Symbols: link once with an empty table, extract the function symbols, link again with them in
+# .ksyms. The table is placed last, so the second link moves nothing; the check below proves it.
+$(BUILD)/ksyms-empty.bin: tools/gen_ksyms.py
+	@mkdir -p $(BUILD)
+	$(Q)$(PYTHON) tools/gen_ksyms.py --empty $@
+
+$(BUILD)/%.bin.o: $(BUILD)/%.bin
+	$(Q)cd $(dir $<) && $(OBJCOPY) -I binary -O elf64-x86-64 -B i386:x86-64 \
+		--rename-section .data=.ksyms,alloc,load,readonly,data,contents $(notdir $<) $(notdir $@)
+
+$(BUILD)/kernel.pass1.elf: $(KOBJ) $(BUILD)/ksyms-empty.bin.o $(ARCH_DIR)/kernel.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(BUILD)/ksyms-empty.bin.o
+
+$(BUILD)/ksyms.bin: $(BUILD)/kernel.pass1.elf tools/gen_ksyms.py
+	$(Q)nm -n -S --defined-only $< | $(PYTHON) tools/gen_ksyms.py $@
+
+$(KERNEL_ELF): $(KOBJ) $(BUILD)/ksyms.bin.o $(BUILD)/kernel.pass1.elf
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(BUILD)/ksyms.bin.o
+	@nm -n --defined-only $(BUILD)/kernel.pass1.elf | grep -v -e __kernel_end -e _binary_ > $(BUILD)/syms.pass1
+	@nm -n --defined-only $@ | grep -v -e __kernel_end -e _binary_ > $(BUILD)/syms.final
+	@cmp -s $(BUILD)/syms.pass1 $(BUILD)/syms.final || { echo "ksyms: second link moved symbols"; exit 1; }
+
+# The image that boots carries no debug info; kernel.elf beside it keeps every symbol for gdb.
+$(KERNEL_BOOT): $(KERNEL_ELF)
+	$(Q)$(OBJCOPY) --strip-debug $< $@
+
+iso: $(ISO)
+$(ISO): $(KERNEL_BOOT) tools/grub.cfg
+	@mkdir -p $(BUILD)/iso/boot/grub
+	@$(if $(Q),echo "  ISO     $@")
+	$(Q)cp $(KERNEL_BOOT) $(BUILD)/iso/boot/kestrel.elf
+	$(Q)cp tools/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	$(Q)grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# Host unit tests: the pure code, compiled for Linux with AddressSanitizer and UBSan.
+HOST_LIB_SRCS := kernel/lib/format.c kernel/lib/ringbuf.c
+HOST_TEST_SRCS := $(wildcard tests/host/*.c)
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -Ikernel/include -Itests/host -DHOST_TEST
+host-tests: $(BUILD)/host/host_tests
+$(BUILD)/host/host_tests: $(HOST_TEST_SRCS) $(HOST_LIB_SRCS) $(wildcard tests/host/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $(HOST_TEST_SRCS) $(HOST_LIB_SRCS)
+
+deps:
+	@bash tools/deps.sh
+
+# make run: a QEMU window when there is a display, the serial console in this terminal otherwise.
+run:
+	@bash tools/deps.sh
+	@$(MAKE) --no-print-directory iso
+	@bash tools/run.sh $(ISO)
+
+debug:
+	@bash tools/deps.sh
+	@$(MAKE) --no-print-directory kernel
+	@bash tools/debug.sh $(KERNEL_BOOT) $(KERNEL_ELF)
+
+test:
+	@bash tools/deps.sh
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tests/run_all.py --build $(BUILD)
+
+FORMAT_FILES = $(shell find kernel tests user -name '*.[ch]')
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KOBJ:.o=.d)

@@ -1,0 +1,41 @@
+/* Traps and interrupts: the saved register frame, handler registration, and the exception table
+ * that lets chosen instructions fault without killing the kernel. */
+#pragma once
+#include <kestrel/types.h>
+
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+typedef void (*trap_handler_t)(struct trap_frame *f);
+
+#define VEC_PAGE_FAULT 14
+#define VEC_IRQ_BASE   32
+#define VEC_SPURIOUS   0xff
+
+void idt_init(void);
+/* Installs the handler for a vector (for exceptions, it runs before the default report). */
+void trap_set_handler(uint8_t vector, trap_handler_t h);
+/* Interrupt controllers set this to acknowledge an interrupt after its handler ran. */
+extern void (*irq_eoi)(void);
+
+/* An exception-table entry: a fault at insn resumes at fixup instead of panicking. */
+struct extable_entry {
+    uint64_t insn;
+    uint64_t fixup;
+};
+
+/* Returns the fixup for a faulting kernel rip, or 0. */
+uint64_t extable_find(uint64_t rip);
+
+/* The last exception a fixup recovered from, for tests and diagnostics. */
+struct trap_record {
+    uint64_t vector, error, rip, cr2;
+    uint64_t count;
+};
+extern struct trap_record last_recovered_trap;
+
+void trap_report(const struct trap_frame *f);

@@ -1,0 +1,38 @@
+/* Power off and QEMU's isa-debug-exit device, through which tests report pass or fail. QEMU exits
+ * with status (value << 1) | 1, so 0 means passed (status 1) and 1 means failed (status 3). */
+#include <arch/cpu.h>
+#include <arch/io.h>
+#include <kestrel/machine.h>
+
+#define DEBUG_EXIT_PORT 0xf4
+#define QEMU_PM1A_CNT   0x604 /* ACPI PM1a control on QEMU's pc and q35 machines */
+#define SLP_EN_S5       0x2000
+
+bool machine_test_mode;
+
+__noreturn void machine_poweroff(void)
+{
+    outw(QEMU_PM1A_CNT, SLP_EN_S5);
+    cpu_halt_forever();
+}
+
+static __noreturn void debug_exit(uint32_t code)
+{
+    /* Without the device this write does nothing: fall through to power off. */
+    outl(DEBUG_EXIT_PORT, code);
+    machine_poweroff();
+}
+
+__noreturn void machine_stop_passed(void)
+{
+    if (machine_test_mode)
+        debug_exit(0);
+    machine_poweroff();
+}
+
+__noreturn void machine_stop_failed(void)
+{
+    if (machine_test_mode)
+        debug_exit(1);
+    cpu_halt_forever();
+}

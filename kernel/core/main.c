@@ -1,0 +1,67 @@
+/* boot_main(): brings the kernel up in dependency order, then runs the tests the command line asks
+ * for or settles into the idle loop. */
+#include <arch/boot.h>
+#include <arch/cpu.h>
+#include <arch/gdt.h>
+#include <arch/trap.h>
+#include <kestrel/bootinfo.h>
+#include <kestrel/cmdline.h>
+#include <kestrel/crash.h>
+#include <kestrel/ktest.h>
+#include <kestrel/machine.h>
+#include <kestrel/mm.h>
+#include <kestrel/panic.h>
+#include <kestrel/printk.h>
+#include <kestrel/serial.h>
+#include <kestrel/version.h>
+
+struct boot_info boot_info;
+
+static void parse_boot_info(uint32_t protocol, uint64_t info_phys)
+{
+    bool ok = false;
+    if (protocol == BOOT_PROTO_MULTIBOOT2)
+        ok = multiboot2_parse(info_phys, &boot_info);
+    else if (protocol == BOOT_PROTO_PVH)
+        ok = pvh_parse(info_phys, &boot_info);
+    if (!ok)
+        panic("unsupported or malformed boot information (protocol %u, info at %#llx, magic %#x)", protocol,
+              (unsigned long long)info_phys, *(uint32_t *)phys_to_virt(info_phys));
+}
+
+static void apply_cmdline(void)
+{
+    cmdline_init(boot_info.cmdline);
+    machine_test_mode = cmdline_get("test") || cmdline_get("crash") || cmdline_get("harness");
+    console_loglevel = (int)cmdline_get_long("loglevel", console_loglevel);
+}
+
+static __noreturn void run_tests_and_stop(const char *filter)
+{
+    int failed = ktest_run(filter);
+    printk(LOG_INFO, "ktest: %d failed case(s)\n", failed);
+    if (failed)
+        machine_stop_failed();
+    machine_stop_passed();
+}
+
+__noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
+{
+    serial_init();
+    parse_boot_info(protocol, info_phys);
+    apply_cmdline();
+    gdt_init();
+    idt_init();
+    printk(LOG_NOTICE, "%s\n", KESTREL_BANNER);
+    printk(LOG_INFO, "boot: loader %s, command line \"%s\"\n", boot_info.loader, cmdline_raw());
+
+    const char *crash = cmdline_get("crash");
+    if (crash)
+        crash_run(crash);
+    const char *tests = cmdline_get("test");
+    if (tests)
+        run_tests_and_stop(tests);
+    printk(LOG_INFO, "boot: done; idle\n");
+    for (;;)
+        cpu_hlt();
+}

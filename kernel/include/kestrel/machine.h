@@ -1,0 +1,11 @@
+/* Stopping the machine: power off, and the QEMU test exits the harness reads. */
+#pragma once
+#include <kestrel/types.h>
+
+/* True when the kernel runs under the test harness (test=, crash= or harness on the command line). */
+extern bool machine_test_mode;
+
+__noreturn void machine_poweroff(void);
+/* In test mode: make QEMU exit with the pass/fail code; otherwise power off or halt. */
+__noreturn void machine_stop_passed(void);
+__noreturn void machine_stop_failed(void);

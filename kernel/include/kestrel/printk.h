@@ -1,0 +1,33 @@
+/* Kernel logging: printk with syslog levels and boot-relative timestamps, kept in a ring for dmesg. */
+#pragma once
+#include <kestrel/types.h>
+
+enum log_level {
+    LOG_EMERG,
+    LOG_ALERT,
+    LOG_CRIT,
+    LOG_ERR,
+    LOG_WARNING,
+    LOG_NOTICE,
+    LOG_INFO,
+    LOG_DEBUG,
+};
+
+/* Messages whose level is below this reach the consoles (Linux's console_loglevel); all are logged. */
+extern int console_loglevel;
+
+void printk(int level, const char *fmt, ...) __printf(2, 3);
+void vprintk(int level, const char *fmt, va_list ap);
+/* Writes raw text to the consoles without a timestamp or a log record (panic reports, KTAP). */
+void console_print(const char *fmt, ...) __printf(1, 2);
+
+/* Copies up to n bytes of the log ring starting at offset; returns bytes copied (for dmesg). */
+size_t klog_read(size_t offset, char *dst, size_t n);
+size_t klog_size(void);
+
+#define pr_emerg(...) printk(LOG_EMERG, __VA_ARGS__)
+#define pr_err(...)   printk(LOG_ERR, __VA_ARGS__)
+#define pr_warn(...)  printk(LOG_WARNING, __VA_ARGS__)
+#define pr_notice(...) printk(LOG_NOTICE, __VA_ARGS__)
+#define pr_info(...)  printk(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) printk(LOG_DEBUG, __VA_ARGS__)
