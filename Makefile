@@ -77,7 +77,9 @@ $(ISO): $(KERNEL_BOOT) tools/grub.cfg
 	$(Q)grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 # Host unit tests: the pure code, compiled for Linux with AddressSanitizer and UBSan.
-HOST_LIB_SRCS := kernel/lib/format.c kernel/lib/ringbuf.c
+# Pure kernel sources the host tests link; add one line per file.
+HOST_LIB_SRCS := kernel/lib/format.c
+HOST_LIB_SRCS += kernel/lib/ringbuf.c
 HOST_TEST_SRCS := $(wildcard tests/host/*.c)
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Ikernel/include -Itests/host -DHOST_TEST

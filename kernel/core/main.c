@@ -54,6 +54,10 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     idt_init();
     printk(LOG_NOTICE, "%s\n", KESTREL_BANNER);
     printk(LOG_INFO, "boot: loader %s, command line \"%s\"\n", boot_info.loader, cmdline_raw());
+    /* INIT: memory manager */
+    /* INIT: screen console */
+    /* INIT: interrupt controllers, timers, clocks, keyboard */
+    /* INIT: threads and scheduler */
 
     const char *crash = cmdline_get("crash");
     if (crash)

@@ -19,3 +19,6 @@ static inline paddr_t virt_to_phys(const void *v)
     uint64_t a = (uint64_t)v;
     return a >= KERNEL_VIRT_BASE ? a - KERNEL_VIRT_BASE : a - DIRECT_MAP_BASE;
 }
+
+/* Maps size bytes of device memory at phys uncached; returns NULL when it cannot. */
+void *ioremap(paddr_t phys, size_t size);
