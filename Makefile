@@ -9,7 +9,8 @@ PYTHON  := python3
 QEMU    := qemu-system-x86_64
 
 ARCH_DIR := kernel/arch/x86_64
-KSRC := $(shell find kernel -name '*.c' -o -name '*.S' | LC_ALL=C sort)
+# Kernel sources, and the in-kernel KTAP tests in tests/kernel, linked into one image.
+KSRC := $(shell find kernel tests/kernel -name '*.c' -o -name '*.S' | LC_ALL=C sort)
 KOBJ := $(patsubst %,$(BUILD)/%.o,$(KSRC))
 
 KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \

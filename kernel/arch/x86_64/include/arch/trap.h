@@ -39,3 +39,5 @@ struct trap_record {
 extern struct trap_record last_recovered_trap;
 
 void trap_report(const struct trap_frame *f);
+/* Called by the entry stubs for every trap and interrupt. */
+void trap_dispatch(struct trap_frame *f);

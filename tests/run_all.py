@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Runs every Kestrel test suite and prints one verdict line per test, then `N passed, N failed`.
+
+Suites: host unit tests (ASan/UBSan), in-kernel KTAP tests booted under each scheduler policy,
+the harness's own tests (a deliberate page fault, triple fault, panic and hang must each be caught
+as failures), and ISO boots under SeaBIOS and OVMF. Logs go to build/test-logs/."""
+import argparse
+import concurrent.futures
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "harness"))
+import qemu  # noqa: E402
+
+SCHED_POLICIES = ["rr", "mlfq", "cfs"]
+KTAP_TIMEOUT = 240
+BANNER_RE = r"Kestrel \S+ \(x86_64\) booting"
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def record(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        print(f"{'PASS' if ok else 'FAIL'} {name}{'' if ok or not detail else '  -- ' + detail}", flush=True)
+
+
+def host_suite(build, results):
+    exe = os.path.join(build, "host", "host_tests")
+    proc = subprocess.run([exe], capture_output=True, text=True)
+    cases = re.findall(r"^(ok|not ok) \d+ - (\S+)", proc.stdout, re.M)
+    for verdict, name in cases:
+        results.record(f"host/{name}", verdict == "ok")
+    if proc.returncode != 0 and all(v == "ok" for v, _ in cases):
+        # A sanitizer abort or crash ends the run without a "not ok" line: still a failure.
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
+        results.record("host/runner", False, f"exit {proc.returncode}: {' | '.join(tail)}")
+
+
+def ktap_boot(build, logs, policy):
+    return qemu.boot(f"ktap-{policy}", logs, timeout=KTAP_TIMEOUT,
+                     kernel=os.path.join(build, "kestrel.elf"), append=f"test=all sched={policy}")
+
+
+def record_ktap(results, policy, r):
+    for c in r.cases:
+        results.record(f"kernel[{policy}]/{c.suite}/{c.name}" + (" (skipped)" if c.skipped else ""), c.ok,
+                       r.log_path)
+    results.record(f"kernel[{policy}]/boot-and-exit", r.status == "passed" and r.cases != [], r.describe())
+
+
+def harness_selftests(build, logs):
+    """Each deliberate crash must be judged a failure of the right kind, quickly."""
+    kernel = os.path.join(build, "kestrel.elf")
+
+    def check_pagefault(r):
+        named = re.search(r"RIP: \S+ crash_bad_access\+0x", r.log) is not None
+        return r.status == "panic" and r.exit_code == 3 and named, "report must name crash_bad_access"
+
+    checks = {
+        "pagefault": (30, check_pagefault),
+        "panic": (30, lambda r: (r.status == "panic" and r.exit_code == 3, "panic must fail the run")),
+        "triple": (30, lambda r: (r.status == "triple-fault", "triple fault must be detected")),
+        "hang": (5, lambda r: (r.status == "timeout", "hang must hit the timeout")),
+    }
+    out = []
+    for kind, (timeout, check) in checks.items():
+        r = qemu.boot(f"crash-{kind}", logs, timeout=timeout, kernel=kernel, append=f"crash={kind}")
+        ok, why = check(r)
+        out.append((f"harness/detects-{kind}", ok, f"{why}; got {r.describe()}"))
+    return out
+
+
+def iso_boot(build, logs, firmware_name):
+    firmware = qemu.ovmf_path() if firmware_name == "ovmf" else None
+    if firmware_name == "ovmf" and not firmware:
+        return [(f"iso/{firmware_name}-banner", False, "OVMF firmware not installed")]
+    r = qemu.boot(f"iso-{firmware_name}", logs, timeout=180, iso=os.path.join(build, "kestrel.iso"),
+                  firmware=firmware, wait_for=r"boot: done")
+    ok = r.status == "matched" and re.search(BANNER_RE, r.log) is not None
+    return [(f"iso/{firmware_name}-banner", ok, r.describe())]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args()
+    logs = os.path.join(args.build, "test-logs")
+    os.makedirs(logs, exist_ok=True)
+    results = Results()
+
+    host_suite(args.build, results)
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        ktap = {p: pool.submit(ktap_boot, args.build, logs, p) for p in SCHED_POLICIES}
+        others = [pool.submit(harness_selftests, args.build, logs),
+                  pool.submit(iso_boot, args.build, logs, "seabios"),
+                  pool.submit(iso_boot, args.build, logs, "ovmf")]
+        for p, fut in ktap.items():
+            record_ktap(results, p, fut.result())
+        for fut in others:
+            for name, ok, detail in fut.result():
+                results.record(name, ok, detail)
+
+    print(f"{results.passed} passed, {results.failed} failed")
+    return 1 if results.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
