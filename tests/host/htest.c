@@ -31,8 +31,8 @@ bool htest_check(struct htest *t, bool ok, const char *expr, const char *file, i
     return ok;
 }
 
-bool htest_check_eq(struct htest *t, long long a, long long b, const char *ea, const char *eb, const char *file,
-                    int line)
+bool htest_check_eq(struct htest *t, long long a, long long b, const char *ea, const char *eb,
+                    const char *file, int line)
 {
     if (a != b) {
         t->failures++;

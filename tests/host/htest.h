@@ -12,8 +12,8 @@ struct htest {
 
 void htest_register(const char *name, void (*fn)(struct htest *));
 bool htest_check(struct htest *t, bool ok, const char *expr, const char *file, int line);
-bool htest_check_eq(struct htest *t, long long a, long long b, const char *ea, const char *eb, const char *file,
-                    int line);
+bool htest_check_eq(struct htest *t, long long a, long long b, const char *ea, const char *eb,
+                    const char *file, int line);
 
 #define HTEST(fn)                                                                                            \
     static void fn(struct htest *t);                                                                         \

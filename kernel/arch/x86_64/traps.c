@@ -11,22 +11,38 @@ void (*irq_eoi)(void);
 struct trap_record last_recovered_trap;
 
 static const char *const exception_names[32] = {
-    "#DE Divide error",        "#DB Debug",
-    "NMI",                     "#BP Breakpoint",
-    "#OF Overflow",            "#BR Bound range exceeded",
-    "#UD Invalid opcode",      "#NM Device not available",
-    "#DF Double fault",        "Coprocessor segment overrun",
-    "#TS Invalid TSS",         "#NP Segment not present",
-    "#SS Stack-segment fault", "#GP General protection fault",
-    "#PF Page fault",          "Reserved (15)",
-    "#MF x87 floating-point",  "#AC Alignment check",
-    "#MC Machine check",       "#XM SIMD floating-point",
-    "#VE Virtualization",      "#CP Control protection",
-    "Reserved (22)",           "Reserved (23)",
-    "Reserved (24)",           "Reserved (25)",
-    "Reserved (26)",           "Reserved (27)",
-    "#HV Hypervisor injection", "#VC VMM communication",
-    "#SX Security exception",  "Reserved (31)",
+    "#DE Divide error",
+    "#DB Debug",
+    "NMI",
+    "#BP Breakpoint",
+    "#OF Overflow",
+    "#BR Bound range exceeded",
+    "#UD Invalid opcode",
+    "#NM Device not available",
+    "#DF Double fault",
+    "Coprocessor segment overrun",
+    "#TS Invalid TSS",
+    "#NP Segment not present",
+    "#SS Stack-segment fault",
+    "#GP General protection fault",
+    "#PF Page fault",
+    "Reserved (15)",
+    "#MF x87 floating-point",
+    "#AC Alignment check",
+    "#MC Machine check",
+    "#XM SIMD floating-point",
+    "#VE Virtualization",
+    "#CP Control protection",
+    "Reserved (22)",
+    "Reserved (23)",
+    "Reserved (24)",
+    "Reserved (25)",
+    "Reserved (26)",
+    "Reserved (27)",
+    "#HV Hypervisor injection",
+    "#VC VMM communication",
+    "#SX Security exception",
+    "Reserved (31)",
 };
 
 extern const struct extable_entry __extable_start[], __extable_end[];
@@ -92,9 +108,9 @@ static bool try_fixup(struct trap_frame *f)
     uint64_t fixup = extable_find(f->rip);
     if (!fixup)
         return false;
-    last_recovered_trap = (struct trap_record){f->vector, f->error, f->rip,
-                                               f->vector == VEC_PAGE_FAULT ? read_cr2() : 0,
-                                               last_recovered_trap.count + 1};
+    last_recovered_trap =
+        (struct trap_record){f->vector, f->error, f->rip, f->vector == VEC_PAGE_FAULT ? read_cr2() : 0,
+                             last_recovered_trap.count + 1};
     f->rip = fixup;
     return true;
 }

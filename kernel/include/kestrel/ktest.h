@@ -26,8 +26,8 @@ bool ktest_check_eq(struct ktest *t, int64_t a, int64_t b, const char *ea, const
 /* Runs the suites named in filter ("all" or a comma-separated list); returns the failed-case count. */
 int ktest_run(const char *filter);
 
-#define KTEST_EXPECT(t, cond)      ktest_check((t), (cond), #cond, __FILE__, __LINE__)
-#define KTEST_EXPECT_EQ(t, a, b)   ktest_check_eq((t), (int64_t)(a), (int64_t)(b), #a, #b, __FILE__, __LINE__)
+#define KTEST_EXPECT(t, cond)    ktest_check((t), (cond), #cond, __FILE__, __LINE__)
+#define KTEST_EXPECT_EQ(t, a, b) ktest_check_eq((t), (int64_t)(a), (int64_t)(b), #a, #b, __FILE__, __LINE__)
 #define KTEST_ASSERT(t, cond)                                                                                \
     do {                                                                                                     \
         if (!KTEST_EXPECT(t, cond))                                                                          \
@@ -39,9 +39,12 @@ int ktest_run(const char *filter);
             return;                                                                                          \
     } while (0)
 
-#define KTEST_CASE(fn) {#fn, fn}
+#define KTEST_CASE(fn)                                                                                       \
+    {                                                                                                        \
+#fn, fn                                                                                              \
+    }
 #define KTEST_SUITE(sname, ...)                                                                              \
-    static const struct ktest_case sname##_ktest_cases[] = {__VA_ARGS__};                                   \
+    static const struct ktest_case sname##_ktest_cases[] = {__VA_ARGS__};                                    \
     static const struct ktest_suite sname##_ktest_suite                                                      \
-        __attribute__((used, section(".ktest_suites"), aligned(8))) = {                                      \
-            #sname, sname##_ktest_cases, ARRAY_SIZE(sname##_ktest_cases)}
+        __attribute__((used, section(".ktest_suites"), aligned(8))) = {#sname, sname##_ktest_cases,          \
+                                                                       ARRAY_SIZE(sname##_ktest_cases)}

@@ -25,9 +25,9 @@ void console_print(const char *fmt, ...) __printf(1, 2);
 size_t klog_read(size_t offset, char *dst, size_t n);
 size_t klog_size(void);
 
-#define pr_emerg(...) printk(LOG_EMERG, __VA_ARGS__)
-#define pr_err(...)   printk(LOG_ERR, __VA_ARGS__)
-#define pr_warn(...)  printk(LOG_WARNING, __VA_ARGS__)
+#define pr_emerg(...)  printk(LOG_EMERG, __VA_ARGS__)
+#define pr_err(...)    printk(LOG_ERR, __VA_ARGS__)
+#define pr_warn(...)   printk(LOG_WARNING, __VA_ARGS__)
 #define pr_notice(...) printk(LOG_NOTICE, __VA_ARGS__)
-#define pr_info(...)  printk(LOG_INFO, __VA_ARGS__)
-#define pr_debug(...) printk(LOG_DEBUG, __VA_ARGS__)
+#define pr_info(...)   printk(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...)  printk(LOG_DEBUG, __VA_ARGS__)

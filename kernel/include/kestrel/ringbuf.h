@@ -6,7 +6,7 @@
 
 struct ringbuf {
     uint8_t *data;
-    size_t cap; /* a power of two */
+    size_t cap;    /* a power of two */
     uint64_t head; /* bytes ever written */
     uint64_t tail; /* bytes ever consumed or dropped */
 };

@@ -9,7 +9,10 @@ struct spinlock {
     const char *name;
 };
 
-#define SPINLOCK_INIT(n) {.locked = 0, .name = (n)}
+#define SPINLOCK_INIT(n)                                                                                     \
+    {                                                                                                        \
+        .locked = 0, .name = (n)                                                                             \
+    }
 
 /* Takes the lock with interrupts disabled and returns the previous interrupt state. */
 uint64_t spin_lock_irqsave(struct spinlock *l);

@@ -63,9 +63,17 @@ static void parse_framebuffer(const struct mb2_framebuffer *f, struct boot_info 
         return; /* only direct-colour 32 bpp; otherwise the VGA text console serves */
     bi->has_framebuffer = true;
     bi->fb = (struct boot_framebuffer){
-        .phys = f->addr, .pitch = f->pitch, .width = f->width, .height = f->height, .bpp = f->bpp,
-        .red_pos = f->red_pos, .red_size = f->red_size, .green_pos = f->green_pos,
-        .green_size = f->green_size, .blue_pos = f->blue_pos, .blue_size = f->blue_size,
+        .phys = f->addr,
+        .pitch = f->pitch,
+        .width = f->width,
+        .height = f->height,
+        .bpp = f->bpp,
+        .red_pos = f->red_pos,
+        .red_size = f->red_size,
+        .green_pos = f->green_pos,
+        .green_size = f->green_size,
+        .blue_pos = f->blue_pos,
+        .blue_size = f->blue_size,
     };
 }
 
