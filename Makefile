@@ -82,6 +82,7 @@ $(ISO): $(KERNEL_BOOT) tools/grub.cfg
 HOST_LIB_SRCS := kernel/lib/format.c
 HOST_LIB_SRCS += kernel/lib/ringbuf.c
 HOST_LIB_SRCS += kernel/lib/rbtree.c
+HOST_LIB_SRCS += kernel/mm/buddy.c
 HOST_TEST_SRCS := $(wildcard tests/host/*.c)
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Ikernel/include -Itests/host -DHOST_TEST
