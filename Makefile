@@ -12,6 +12,9 @@ ARCH_DIR := kernel/arch/x86_64
 # Kernel sources, and the in-kernel KTAP tests in tests/kernel, linked into one image.
 KSRC := $(shell find kernel tests/kernel -name '*.c' -o -name '*.S' | LC_ALL=C sort)
 KOBJ := $(patsubst %,$(BUILD)/%.o,$(KSRC))
+# Generated kernel objects: the console font, from a PSF font of Debian's console-setup-linux.
+FONT_PSF := /usr/share/consolefonts/Uni2-VGA16.psf.gz
+GEN_OBJ  := $(BUILD)/gen/font.o
 
 KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
 	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
@@ -41,6 +44,19 @@ $(BUILD)/%.S.o: %.S
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
+# The font tables are generated at build time and never committed (tools/gen_font.py).
+$(FONT_PSF):
+	@echo "$@ is missing: run 'make deps' (it comes with console-setup-linux)"; exit 1
+
+$(BUILD)/gen/font.c: $(FONT_PSF) tools/gen_font.py
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(PYTHON) tools/gen_font.py $< $@
+
+$(BUILD)/gen/font.o: $(BUILD)/gen/font.c kernel/drivers/font.h
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KCFLAGS) -Ikernel/drivers -c $< -o $@
+
 # Symbols: link once with an empty table, extract the function symbols, link again with them in
 # .ksyms. The table is placed last, so the second link moves nothing; the check below proves it.
 $(BUILD)/ksyms-empty.bin: tools/gen_ksyms.py
@@ -51,16 +67,16 @@ $(BUILD)/%.bin.o: $(BUILD)/%.bin
 	$(Q)cd $(dir $<) && $(OBJCOPY) -I binary -O elf64-x86-64 -B i386:x86-64 \
 		--rename-section .data=.ksyms,alloc,load,readonly,data,contents $(notdir $<) $(notdir $@)
 
-$(BUILD)/kernel.pass1.elf: $(KOBJ) $(BUILD)/ksyms-empty.bin.o $(ARCH_DIR)/kernel.ld
+$(BUILD)/kernel.pass1.elf: $(KOBJ) $(GEN_OBJ) $(BUILD)/ksyms-empty.bin.o $(ARCH_DIR)/kernel.ld
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(BUILD)/ksyms-empty.bin.o
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(GEN_OBJ) $(BUILD)/ksyms-empty.bin.o
 
 $(BUILD)/ksyms.bin: $(BUILD)/kernel.pass1.elf tools/gen_ksyms.py
 	$(Q)nm -n -S --defined-only $< | $(PYTHON) tools/gen_ksyms.py $@
 
-$(KERNEL_ELF): $(KOBJ) $(BUILD)/ksyms.bin.o $(BUILD)/kernel.pass1.elf
+$(KERNEL_ELF): $(KOBJ) $(GEN_OBJ) $(BUILD)/ksyms.bin.o $(BUILD)/kernel.pass1.elf
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(BUILD)/ksyms.bin.o
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(GEN_OBJ) $(BUILD)/ksyms.bin.o
 	@nm -n --defined-only $(BUILD)/kernel.pass1.elf | grep -v -e __kernel_end -e _binary_ > $(BUILD)/syms.pass1
 	@nm -n --defined-only $@ | grep -v -e __kernel_end -e _binary_ > $(BUILD)/syms.final
 	@cmp -s $(BUILD)/syms.pass1 $(BUILD)/syms.final || { echo "ksyms: second link moved symbols"; exit 1; }

@@ -19,6 +19,7 @@ packages=(
   cpio                 # initramfs packing
   gdb                  # make debug
   python3              # test harness and build helpers
+  console-setup-linux  # the PSF font the screen console is generated from
 )
 
 missing=()

@@ -12,6 +12,7 @@
 #include <kestrel/mm.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/screen.h>
 #include <kestrel/serial.h>
 #include <kestrel/version.h>
 
@@ -55,7 +56,7 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     printk(LOG_NOTICE, "%s\n", KESTREL_BANNER);
     printk(LOG_INFO, "boot: loader %s, command line \"%s\"\n", boot_info.loader, cmdline_raw());
     /* INIT: memory manager */
-    /* INIT: screen console */
+    screen_console_init();
     /* INIT: interrupt controllers, timers, clocks, keyboard */
     /* INIT: threads and scheduler */
 
