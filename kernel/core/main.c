@@ -10,6 +10,7 @@
 #include <kestrel/ktest.h>
 #include <kestrel/machine.h>
 #include <kestrel/mm.h>
+#include <kestrel/page.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
 #include <kestrel/screen.h>
@@ -55,7 +56,10 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     idt_init();
     printk(LOG_NOTICE, "%s\n", KESTREL_BANNER);
     printk(LOG_INFO, "boot: loader %s, command line \"%s\"\n", boot_info.loader, cmdline_raw());
-    /* INIT: memory manager */
+    mm_init(&boot_info);
+    printk(LOG_INFO, "mm: %llu MiB usable RAM, %zu pages free (%zu MiB), kernel %llu KiB\n",
+           (unsigned long long)(pmm_usable_bytes() >> 20), pmm_free_pages(), pmm_free_pages() >> 8,
+           (unsigned long long)(pmm_kernel_bytes() >> 10));
     screen_console_init();
     /* INIT: interrupt controllers, timers, clocks, keyboard */
     /* INIT: threads and scheduler */

@@ -75,7 +75,7 @@ static inline paddr_t page_to_phys(const struct page *p)
  * Out of memory returns NULL; freeing something not allocated (or with the wrong order) panics. */
 struct page *alloc_pages(unsigned order);
 void free_pages(struct page *p, unsigned order);
-/* The direct-map address of a page, and back (v must be a direct-map address of managed RAM). */
+/* The direct-map address of a page, and back (NULL when v is not a direct-map address of RAM). */
 void *page_address(const struct page *p);
 struct page *virt_to_page(const void *v);
 /* NULL when a physical address has no struct page. */
@@ -87,7 +87,7 @@ void free_page_virt(void *v);
 void *alloc_zeroed_page_virt(void);
 
 size_t pmm_free_pages(void);
-size_t pmm_total_pages(void); /* pages the allocator manages (free + in use) */
+size_t pmm_total_pages(void);    /* pages the allocator manages (free + in use) */
 uint64_t pmm_usable_bytes(void); /* what the firmware calls usable RAM */
 uint64_t pmm_kernel_bytes(void); /* the kernel image, as loaded */
 
