@@ -26,7 +26,7 @@ KERNEL_ELF  := $(BUILD)/kernel.elf
 KERNEL_BOOT := $(BUILD)/kestrel.elf
 ISO         := $(BUILD)/kestrel.iso
 
-.PHONY: all kernel iso run debug test deps format format-check host-tests clean
+.PHONY: all kernel iso run debug test deps format format-check host-tests clean bench
 all: kernel iso host-tests
 
 kernel: $(KERNEL_BOOT)
@@ -126,6 +126,19 @@ test:
 	@bash tools/deps.sh
 	@$(MAKE) --no-print-directory all
 	@$(PYTHON) tests/run_all.py --build $(BUILD)
+
+# make bench: Kestrel and Linux side by side in QEMU (bench/run_bench.py, docs/performance.md).
+# The benchmark and the program it executes are static musl binaries, the same on host and guests.
+BENCH_PROGS := $(BUILD)/bench/bench $(BUILD)/bench/hello
+$(BENCH_PROGS): $(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSLCC  $@")
+	$(Q)musl-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench:
+	@bash tools/deps.sh
+	@$(MAKE) --no-print-directory kernel $(BENCH_PROGS)
+	@$(PYTHON) bench/run_bench.py --build $(BUILD)
 
 FORMAT_FILES = $(shell find kernel tests user -name '*.[ch]')
 format:
