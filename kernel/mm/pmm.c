@@ -10,6 +10,9 @@
 #include <kestrel/string.h>
 #include <uapi/errno.h>
 
+/* Each byte here costs 1/4096 of RAM. */
+_Static_assert(sizeof(struct page) == 40, "struct page changed size: update docs/memory.md");
+
 struct page *mem_map;
 size_t max_pfn;
 
