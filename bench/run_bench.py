@@ -348,9 +348,9 @@ def main():
     for name, done in runs.items():
         if not any(r.started for r in done):
             skipped = args.runs - len(done)
+            why = f", so its other {skipped} run(s) were skipped" if skipped else ""
             notes.append(f"{name}: /init printed nothing in {len(done)} boot(s) (no BENCH-START within "
-                         f"{args.start_timeout:.0f} s){f', so its other {skipped} run(s) were skipped' if skipped else ''}; "
-                         "see the logs.")
+                         f"{args.start_timeout:.0f} s){why}; see the logs.")
         for r in done:
             for fig, err in sorted(r.errors.items()):
                 notes.append(f"{name} run {r.run_index + 1}: {fig} failed: {err}")
