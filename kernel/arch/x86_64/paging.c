@@ -232,9 +232,23 @@ static void map_direct_all(pte_t *pml4, const struct boot_info *bi)
     }
 }
 
+/* entry.S turns NX on already; this keeps the tables right whichever way the CPU was entered. */
+static bool enable_nx(void)
+{
+    uint32_t a, b, c, d;
+    cpuid(0x80000000, 0, &a, &b, &c, &d);
+    if (a < 0x80000001)
+        return false;
+    cpuid(0x80000001, 0, &a, &b, &c, &d);
+    if (!(d & (1u << 20)))
+        return false;
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+    return true;
+}
+
 pte_t *paging_init(const struct boot_info *bi)
 {
-    has_nx = rdmsr(MSR_EFER) & EFER_NXE;
+    has_nx = enable_nx();
     pte_t *pml4 = boot_table();
     /* Every kernel-half PDPT now, so the kernel half of the PML4 never changes again and can be copied
      * once into each new address space. */
