@@ -4,9 +4,13 @@
 #include <arch/cpu.h>
 #include <arch/gdt.h>
 #include <arch/trap.h>
+#include <kestrel/acpi.h>
 #include <kestrel/bootinfo.h>
+#include <kestrel/clock.h>
 #include <kestrel/cmdline.h>
 #include <kestrel/crash.h>
+#include <kestrel/irq.h>
+#include <kestrel/keyboard.h>
 #include <kestrel/ktest.h>
 #include <kestrel/machine.h>
 #include <kestrel/mm.h>
@@ -61,7 +65,13 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
            (unsigned long long)(pmm_usable_bytes() >> 20), pmm_free_pages(), pmm_free_pages() >> 8,
            (unsigned long long)(pmm_kernel_bytes() >> 10));
     screen_console_init();
-    /* INIT: interrupt controllers, timers, clocks, keyboard */
+    acpi_init();
+    irq_init();
+    timer_init();
+    rtc_init();
+    keyboard_init();
+    cpu_sti();
+    clock_log_summary();
     /* INIT: threads and scheduler */
 
     const char *crash = cmdline_get("crash");
