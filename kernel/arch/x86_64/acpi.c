@@ -283,6 +283,10 @@ static void parse_fadt(void)
 /* What every PC since the IOAPIC looks like: used when the firmware gives us no MADT. */
 static void use_pc_defaults(void)
 {
+    uint32_t a, b, c, d;
+    cpuid(1, 0, &a, &b, &c, &d);
+    info.cpu_apic_ids[0] = b >> 24; /* the boot CPU's initial APIC ID; other CPUs stay unknown */
+    info.ncpus = 1;
     info.lapic_phys = rdmsr(MSR_APIC_BASE) & ~0xfffull;
     info.ioapics[0] = (struct acpi_ioapic){0, DEFAULT_IOAPIC, 0};
     info.nioapics = 1;
