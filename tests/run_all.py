@@ -98,6 +98,30 @@ def iso_boot(build, logs, firmware_name):
     return [(f"iso/{firmware_name}-banner", ok, r.describe())]
 
 
+KEYS = [("a", "a"), ("shift-k", "K"), ("1", "1"), ("slash", "/"), ("shift-1", "!")]
+
+
+def keyboard_echo(build, logs):
+    """Types through QEMU's monitor (a PS/2 keyboard) and expects each character decoded by the
+    kernel's driver: the path from IRQ 1 through the scancode decoder to the character ring."""
+    mon = qemu.Monitor(os.path.join(logs, "kbd-monitor.sock"))
+    if os.path.exists(mon.path):
+        os.unlink(mon.path)
+    sent = []
+
+    def type_keys(text):
+        if not sent and "boot: done" in text:
+            for key, _ in KEYS:
+                mon.send(f"sendkey {key}")
+            sent.append(True)
+
+    want = "".join(f"kbd: '{ch}'.*" for _, ch in KEYS)
+    r = qemu.boot("keyboard", logs, timeout=60, wait_for=re.compile(want, re.S), on_line=type_keys,
+                  kernel=os.path.join(build, "kestrel.elf"), append="kbdecho", monitor=mon)
+    mon.close()
+    return [("drivers/keyboard-echo", r.status == "matched", r.describe())]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -113,7 +137,8 @@ def main():
         ktap = {p: pool.submit(ktap_boot, args.build, logs, p) for p in SCHED_POLICIES}
         others = [pool.submit(harness_selftests, args.build, logs),
                   pool.submit(iso_boot, args.build, logs, "seabios"),
-                  pool.submit(iso_boot, args.build, logs, "ovmf")]
+                  pool.submit(iso_boot, args.build, logs, "ovmf"),
+                  pool.submit(keyboard_echo, args.build, logs)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
         for fut in others:
