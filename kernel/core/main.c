@@ -17,6 +17,7 @@
 #include <kestrel/page.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/sched.h>
 #include <kestrel/screen.h>
 #include <kestrel/serial.h>
 #include <kestrel/version.h>
@@ -72,7 +73,7 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     keyboard_init();
     cpu_sti();
     clock_log_summary();
-    /* INIT: threads and scheduler */
+    sched_init(); /* from here on this flow is the thread "main"; interrupts are on */
 
     const char *crash = cmdline_get("crash");
     if (crash)

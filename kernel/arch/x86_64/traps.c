@@ -5,6 +5,7 @@
 #include <kestrel/backtrace.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/sched.h>
 
 static trap_handler_t handlers[256];
 void (*irq_eoi)(void);
@@ -144,4 +145,5 @@ void trap_dispatch(struct trap_frame *f)
     /* The spurious vector must not be acknowledged: the APIC did not count it as in service. */
     if (f->vector != VEC_SPURIOUS && irq_eoi)
         irq_eoi();
+    sched_preempt_check(f->rflags); /* after the EOI: the next thread may run for a long time */
 }
