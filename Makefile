@@ -101,6 +101,13 @@ HOST_LIB_SRCS += kernel/lib/rbtree.c
 HOST_LIB_SRCS += kernel/mm/buddy.c
 HOST_LIB_SRCS += kernel/drivers/keymap.c
 HOST_LIB_SRCS += kernel/core/time.c
+HOST_LIB_SRCS += kernel/fs/inode.c
+HOST_LIB_SRCS += kernel/fs/namei.c
+HOST_LIB_SRCS += kernel/fs/vfs.c
+HOST_LIB_SRCS += kernel/fs/file.c
+HOST_LIB_SRCS += kernel/fs/tmpfs.c
+HOST_LIB_SRCS += kernel/fs/initramfs.c
+HOST_LIB_SRCS += kernel/proc/elf.c
 HOST_TEST_SRCS := $(wildcard tests/host/*.c)
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Ikernel/include -Itests/host -DHOST_TEST

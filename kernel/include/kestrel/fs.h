@@ -1,0 +1,148 @@
+/* The contract between the VFS and each filesystem: inodes, superblocks, and the operations table
+ * a filesystem fills in. Code outside kernel/fs uses the path-level calls in vfs.h instead. */
+#pragma once
+#include <kestrel/types.h>
+#include <uapi/errno.h>
+#include <uapi/limits.h>
+#include <uapi/stat.h>
+
+struct inode;
+struct inode_ops;
+
+struct vfs_timespec {
+    int64_t sec;
+    int64_t nsec;
+};
+
+/* One mounted filesystem instance. Issue 5 adds the mount table; for now each superblock is
+ * mounted once, at the root or privately by a test. */
+struct super_block {
+    uint32_t dev;         /* st_dev, in the Linux "new" dev_t encoding */
+    struct inode *root;   /* a reference held for as long as the superblock lives */
+    uint64_t next_ino;    /* inode numbers are never reused within one superblock */
+    uint64_t live_inodes; /* allocated and not yet freed: must reach 0 at unmount */
+};
+
+/* The in-memory inode. Filesystems embed it in their own inode structure (container_of).
+ *
+ * Lifetime: refcount counts in-memory references (open files, a path walk in progress, a
+ * subdirectory's link to its parent in tmpfs); nlink counts directory entries. When the last
+ * reference goes, ops->release decides what to do: a disk filesystem writes the inode back and
+ * drops it from memory, tmpfs frees it only if nlink is 0 (the tree is its only storage).
+ *
+ * No lock yet: until threads exist the VFS runs single-threaded. Issue 5 adds a per-inode
+ * sleeping lock for the fields below and a rename lock, following the order documented in
+ * docs/vfs.md. */
+struct inode {
+    uint64_t ino;
+    uint32_t mode; /* S_IFMT type bits and permission bits */
+    uint32_t uid;
+    uint32_t gid;
+    uint32_t nlink;
+    uint32_t refcount;
+    uint32_t rdev;   /* device number of a character or block special file */
+    uint64_t size;   /* bytes for files and symlinks */
+    uint64_t blocks; /* 512-byte units of storage in use */
+    struct vfs_timespec atime, mtime, ctime;
+    struct super_block *sb;
+    const struct inode_ops *ops;
+};
+
+/* What setattr changes: a mask of ATTR_* and the new values. */
+#define ATTR_MODE  (1u << 0)
+#define ATTR_UID   (1u << 1)
+#define ATTR_GID   (1u << 2)
+#define ATTR_SIZE  (1u << 3)
+#define ATTR_ATIME (1u << 4)
+#define ATTR_MTIME (1u << 5)
+#define ATTR_CTIME (1u << 6)
+
+struct iattr {
+    uint32_t valid;
+    uint32_t mode;
+    uint32_t uid;
+    uint32_t gid;
+    uint64_t size;
+    struct vfs_timespec atime, mtime, ctime;
+};
+
+/* readdir hands each entry to this; it returns false when the caller's buffer is full, and the
+ * filesystem then stops without advancing past that entry. next_pos is the position just after
+ * the entry (what lseek to resume from, and getdents64's d_off). */
+typedef bool (*filldir_t)(void *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
+                          uint64_t next_pos);
+
+/* Filesystem operations. The VFS has already checked what is filesystem-independent: the types
+ * of the inodes involved, that names are at most NAME_MAX bytes and are neither "." nor "..",
+ * that a name being created does not exist yet, that a directory is not moved below itself.
+ * Names are not NUL-terminated. Every function returns 0 or a negative errno unless it says
+ * otherwise; an inode handed back through an out pointer carries a reference. */
+struct inode_ops {
+    /* Directories. lookup must also answer ".." (the root answers with itself). */
+    int (*lookup)(struct inode *dir, const char *name, size_t len, struct inode **out);
+    int (*create)(struct inode *dir, const char *name, size_t len, uint32_t mode, struct inode **out);
+    int (*mkdir)(struct inode *dir, const char *name, size_t len, uint32_t mode);
+    int (*mknod)(struct inode *dir, const char *name, size_t len, uint32_t mode, uint32_t rdev);
+    int (*symlink)(struct inode *dir, const char *name, size_t len, const char *target);
+    int (*link)(struct inode *dir, const char *name, size_t len, struct inode *target);
+    int (*unlink)(struct inode *dir, const char *name, size_t len);
+    /* Fails with -ENOTEMPTY unless the directory is empty. */
+    int (*rmdir)(struct inode *dir, const char *name, size_t len);
+    /* Atomic: newname names either its old inode or the moved one at every moment. A directory
+     * being replaced must be empty (-ENOTEMPTY). flags: RENAME_NOREPLACE, RENAME_EXCHANGE. */
+    int (*rename)(struct inode *olddir, const char *oldname, size_t oldlen, struct inode *newdir,
+                  const char *newname, size_t newlen, unsigned flags);
+    /* Emits entries from position *pos on, "." and ".." included, updating *pos as it goes. */
+    int (*readdir)(struct inode *dir, uint64_t *pos, filldir_t emit, void *ctx);
+
+    /* Symbolic links: copies at most size bytes of the target, no NUL; returns the count. */
+    ssize_t (*readlink)(struct inode *link, char *buf, size_t size);
+
+    /* Regular files: return the byte count or a negative errno. Reads past the end return 0,
+     * holes read as zeroes; writes extend the file. */
+    ssize_t (*read)(struct inode *inode, void *buf, size_t count, uint64_t pos);
+    ssize_t (*write)(struct inode *inode, const void *buf, size_t count, uint64_t pos);
+    int (*truncate)(struct inode *inode, uint64_t size);
+
+    /* Attributes. getattr may be NULL: the VFS then fills struct stat from the inode. */
+    int (*getattr)(struct inode *inode, struct stat *st);
+    int (*setattr)(struct inode *inode, const struct iattr *attr);
+
+    /* The last reference is gone (see struct inode). */
+    void (*release)(struct inode *inode);
+};
+
+/* The largest file size the VFS accepts (Linux's MAX_LFS_FILESIZE on 64-bit). */
+#define VFS_MAX_FILE_SIZE ((uint64_t)INT64_MAX)
+
+/* Linux's "new" dev_t encoding, the one stat reports and mknod takes (12-bit major, 20-bit
+ * minor, interleaved for compatibility with the old 8:8 form). */
+static inline uint32_t vfs_mkdev(uint32_t major, uint32_t minor)
+{
+    return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xffu) << 12);
+}
+static inline uint32_t vfs_major(uint32_t dev)
+{
+    return (dev >> 8) & 0xfff;
+}
+static inline uint32_t vfs_minor(uint32_t dev)
+{
+    return (dev & 0xff) | ((dev >> 12) & 0xfff00);
+}
+
+/* Inode references. inode_put calls ops->release when the count drops to 0. */
+struct inode *inode_get(struct inode *inode);
+void inode_put(struct inode *inode);
+/* Sets the fields every new inode needs: one reference, a fresh number, times = now. */
+void inode_init(struct inode *inode, struct super_block *sb, const struct inode_ops *ops, uint32_t mode);
+/* Fills st from the inode fields alone: the default when a filesystem has no getattr. */
+void inode_fill_stat(const struct inode *inode, struct stat *st);
+/* Applies the non-size fields of attr to the inode (the default part of every setattr). */
+void inode_apply_attr(struct inode *inode, const struct iattr *attr);
+
+/* Superblocks get an anonymous device number (major 0) so st_dev tells filesystems apart. */
+void super_init(struct super_block *sb);
+
+/* The wall clock for inode times. Until someone installs one, times read as 0 (the epoch). */
+void vfs_set_clock(void (*now)(struct vfs_timespec *ts));
+void vfs_now(struct vfs_timespec *ts);

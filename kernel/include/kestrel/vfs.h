@@ -1,0 +1,69 @@
+/* The VFS as the system calls see it: one function per call, with the call's Linux semantics and
+ * errno values, taking kernel buffers and a base directory instead of a file descriptor. The
+ * syscall layer resolves fds (AT_FDCWD to the current directory), copies user memory, applies the
+ * umask, and calls these. Paths are NUL-terminated kernel strings. */
+#pragma once
+#include <kestrel/fs.h>
+#include <uapi/dirent.h>
+#include <uapi/fcntl.h>
+
+/* An open file description (what dup shares): the inode, the offset and the status flags. */
+struct file {
+    struct inode *inode; /* a reference */
+    uint64_t pos;
+    uint32_t flags; /* open flags, without the ones only open itself uses (O_CREAT...) */
+    uint32_t refcount;
+};
+
+/* The root of the namespace: absolute paths start there and ".." stops there. It takes its own
+ * reference; NULL unsets it (tests unmount that way). */
+void vfs_set_root(struct inode *root);
+struct inode *vfs_root(void);
+
+/* A base directory (cwd) of NULL means the root, in every call below. */
+
+/* Resolves a path to its inode (a reference). flags: AT_SYMLINK_NOFOLLOW. */
+int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out);
+
+/* open(2): O_CREAT (mode is already masked with the umask), O_EXCL, O_TRUNC, O_DIRECTORY,
+ * O_NOFOLLOW, O_APPEND, O_PATH. Device and FIFO special files fail with -ENXIO until their
+ * drivers exist. */
+int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, struct file **out);
+struct file *vfs_file_get(struct file *f);
+/* Drops one reference; the last one releases the inode. */
+void vfs_close(struct file *f);
+
+ssize_t vfs_read(struct file *f, void *buf, size_t count);
+ssize_t vfs_write(struct file *f, const void *buf, size_t count);
+ssize_t vfs_pread(struct file *f, void *buf, size_t count, int64_t pos);
+ssize_t vfs_pwrite(struct file *f, const void *buf, size_t count, int64_t pos);
+/* SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE; returns the new offset. */
+int64_t vfs_lseek(struct file *f, int64_t offset, int whence);
+/* Fills buf with struct linux_dirent64 records; returns the bytes used, 0 at the end. */
+ssize_t vfs_getdents64(struct file *f, void *buf, size_t size);
+int vfs_fstat(struct file *f, struct stat *st);
+int vfs_ftruncate(struct file *f, int64_t length);
+int vfs_fchmod(struct file *f, uint32_t mode);
+
+/* stat(2) and lstat(2); fstatat's AT_SYMLINK_NOFOLLOW picks between them. */
+int vfs_stat(struct inode *cwd, const char *path, struct stat *st);
+int vfs_lstat(struct inode *cwd, const char *path, struct stat *st);
+int vfs_mkdir(struct inode *cwd, const char *path, uint32_t mode);
+/* mode holds the file type: S_IFREG (or 0), S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK. */
+int vfs_mknod(struct inode *cwd, const char *path, uint32_t mode, uint32_t dev);
+int vfs_unlink(struct inode *cwd, const char *path);
+int vfs_rmdir(struct inode *cwd, const char *path);
+/* renameat2(2); flags: RENAME_NOREPLACE, RENAME_EXCHANGE. */
+int vfs_rename(struct inode *oldcwd, const char *oldpath, struct inode *newcwd, const char *newpath,
+               unsigned flags);
+/* linkat(2); flags: AT_SYMLINK_FOLLOW. */
+int vfs_link(struct inode *oldcwd, const char *oldpath, struct inode *newcwd, const char *newpath, int flags);
+int vfs_symlink(const char *target, struct inode *cwd, const char *linkpath);
+/* Copies at most size bytes of the link's target, without a NUL; returns the count. */
+ssize_t vfs_readlink(struct inode *cwd, const char *path, char *buf, size_t size);
+int vfs_truncate(struct inode *cwd, const char *path, int64_t length);
+int vfs_chmod(struct inode *cwd, const char *path, uint32_t mode);
+/* fchownat(2): an id of (uint32_t)-1 is left alone; flags: AT_SYMLINK_NOFOLLOW. */
+int vfs_chown(struct inode *cwd, const char *path, uint32_t uid, uint32_t gid, int flags);
+/* utimensat(2): times NULL means now; tv_nsec may be UTIME_NOW or UTIME_OMIT. */
+int vfs_utimens(struct inode *cwd, const char *path, const struct vfs_timespec times[2], int flags);

@@ -1,0 +1,52 @@
+/* Host stand-ins for kmalloc/kzalloc/kfree and panic (see kshim.h). */
+#include "kshim.h"
+#include <kestrel/kmalloc.h>
+#include <kestrel/panic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long live;
+
+long kshim_live_allocs(void)
+{
+    return live;
+}
+
+void *kmalloc(size_t size)
+{
+    if (size == 0)
+        return NULL;
+    void *p = malloc(size);
+    if (p)
+        live++;
+    return p;
+}
+
+void *kzalloc(size_t size)
+{
+    void *p = kmalloc(size);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+void kfree(void *ptr)
+{
+    if (!ptr)
+        return;
+    live--;
+    free(ptr);
+}
+
+void panic(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "panic: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    abort();
+}
