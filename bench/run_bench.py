@@ -12,6 +12,7 @@ import os
 import platform
 import re
 import select
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -31,7 +32,7 @@ FIGURES = [
     ("boottime_at_start", "ms", "lower", "CLOCK_BOOTTIME when /init starts (guest clock)"),
     ("syscall_getpid", "ns", "lower", "syscall(SYS_getpid) round trip"),
     ("pipe_pingpong", "ns", "lower", "1-byte pipe round trip between two processes"),
-    ("ctxswitch_yield", "ns", "lower", "context switch, two processes taking turns with sched_yield"),
+    ("ctxswitch_pipe", "ns", "lower", "context switch: the ping-pong less its pipe calls, halved"),
     ("fork_exit_wait", "µs", "lower", "fork + child _exit + waitpid"),
     ("fork_execve_wait", "µs", "lower", "fork + execve of a tiny static program + waitpid"),
     ("mmap_fault", "ns", "lower", "64 MiB anonymous mmap, touch every page, munmap: per page"),
@@ -290,7 +291,7 @@ def render(args, linux, runs_by_kernel, notes, cmds):
                      f"{os.path.relpath(r.log_path, ROOT)} |")
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
-    lines += ["", "## QEMU commands", ""] + [f"```\n{' '.join(c)}\n```" for c in cmds]
+    lines += ["", "## QEMU commands", ""] + [f"```\n{shlex.join(c)}\n```" for c in cmds]
     return "\n".join(lines) + "\n"
 
 
