@@ -217,9 +217,14 @@ def summarize(runs, name):
 
 
 def column(runs, name, never_started_note):
-    """(median or None, text for the median cell, text for the spread cell)."""
+    """(median or None, text for the median cell, text for the spread cell). never_started_note is
+    the cell when every boot ran to the start timeout without /init printing anything."""
+    if not runs:
+        return None, "n/a (not run)", "–"
     if not any(r.started for r in runs):
-        return None, never_started_note, "–"
+        if all(r.status.startswith("no benchmark output") for r in runs):
+            return None, never_started_note, "–"
+        return None, f"n/a (/init never started: {runs[0].status})", "–"
     s = summarize(runs, name)
     if s is None:
         errs = sorted({r.errors[name] for r in runs if name in r.errors})
@@ -281,7 +286,7 @@ def render(args, linux, runs_by_kernel, notes, cmds):
     ]
     for name, unit, better, _ in FIGURES:
         k_med, k_cell, k_spread = column(kestrel_runs, name, NO_USER_PROGRAMS)
-        l_med, l_cell, l_spread = column(linux_runs, name, "n/a (Linux did not start /init)")
+        l_med, l_cell, l_spread = column(linux_runs, name, "n/a (Linux did not start /init in time)")
         ratio = f"{k_med / l_med:.2f}" if k_med is not None and l_med else "–"
         lines.append(f"| {name} | {unit} | {k_cell} | {l_cell} | {ratio} | {k_spread} | {l_spread} | {better} |")
     lines += ["", "## Runs", "", "| run | kernel | outcome | seconds | log |", "| --- | --- | --- | --- | --- |"]
