@@ -26,7 +26,7 @@ KERNEL_ELF  := $(BUILD)/kernel.elf
 KERNEL_BOOT := $(BUILD)/kestrel.elf
 ISO         := $(BUILD)/kestrel.iso
 
-.PHONY: all kernel iso run debug test deps format format-check host-tests clean bench
+.PHONY: FORCE all kernel iso run debug test deps format format-check host-tests clean bench
 all: kernel iso host-tests
 
 kernel: $(KERNEL_BOOT)
@@ -67,7 +67,14 @@ $(BUILD)/%.bin.o: $(BUILD)/%.bin
 	$(Q)cd $(dir $<) && $(OBJCOPY) -I binary -O elf64-x86-64 -B i386:x86-64 \
 		--rename-section .data=.ksyms,alloc,load,readonly,data,contents $(notdir $<) $(notdir $@)
 
-$(BUILD)/kernel.pass1.elf: $(KOBJ) $(GEN_OBJ) $(BUILD)/ksyms-empty.bin.o $(ARCH_DIR)/kernel.ld
+# The list of objects as a file that changes only when the list does, so removing a source file
+# relinks the kernel even though no remaining object is newer.
+$(BUILD)/kernel.objects: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(KOBJ) $(GEN_OBJ)' | cmp -s - $@ || echo '$(KOBJ) $(GEN_OBJ)' > $@
+FORCE:
+
+$(BUILD)/kernel.pass1.elf: $(KOBJ) $(GEN_OBJ) $(BUILD)/ksyms-empty.bin.o $(ARCH_DIR)/kernel.ld $(BUILD)/kernel.objects
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(GEN_OBJ) $(BUILD)/ksyms-empty.bin.o
 
