@@ -16,10 +16,11 @@ int path_check(const char *path)
 void nd_init(struct nameidata *nd, struct inode *start)
 {
     memset(nd, 0, sizeof(*nd));
-    nd->root = vfs_root();
     if (!start)
-        start = nd->root;
+        start = vfs_root();
     BUG_ON(!start);
+    /* Before a root is set (early boot, in-kernel tests), a filesystem's own root serves. */
+    nd->root = vfs_root() ? vfs_root() : start->sb->root;
     nd->dir = inode_get(start);
 }
 

@@ -146,3 +146,5 @@ void super_init(struct super_block *sb);
 /* The wall clock for inode times. Until someone installs one, times read as 0 (the epoch). */
 void vfs_set_clock(void (*now)(struct vfs_timespec *ts));
 void vfs_now(struct vfs_timespec *ts);
+/* The kernel's real-time clock in that form: what boot installs with vfs_set_clock. */
+void vfs_realtime_clock(struct vfs_timespec *ts);

@@ -20,7 +20,8 @@ struct file {
 void vfs_set_root(struct inode *root);
 struct inode *vfs_root(void);
 
-/* A base directory (cwd) of NULL means the root, in every call below. */
+/* A base directory (cwd) of NULL means the root, in every call below. While no root is set,
+ * absolute paths start at the root of the base directory's filesystem. */
 
 /* Resolves a path to its inode (a reference). flags: AT_SYMLINK_NOFOLLOW. */
 int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out);
