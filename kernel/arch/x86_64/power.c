@@ -2,17 +2,22 @@
  * with status (value << 1) | 1, so 0 means passed (status 1) and 1 means failed (status 3). */
 #include <arch/cpu.h>
 #include <arch/io.h>
+#include <kestrel/acpi.h>
 #include <kestrel/machine.h>
 
 #define DEBUG_EXIT_PORT 0xf4
-#define QEMU_PM1A_CNT   0x604 /* ACPI PM1a control on QEMU's pc and q35 machines */
-#define SLP_EN_S5       0x2000
+#define QEMU_PM1A_CNT   0x604 /* where SeaBIOS puts PM1a control, for boots before ACPI is parsed */
+/* SLP_EN with SLP_TYP 0: QEMU's \_S5 package says 0 on both its pc and q35 machines. Reading the
+ * value from the DSDT would need an AML interpreter, which Kestrel does not have. */
+#define SLP_EN_S5 0x2000
 
 bool machine_test_mode;
 
 __noreturn void machine_poweroff(void)
 {
-    outw(QEMU_PM1A_CNT, SLP_EN_S5);
+    const struct acpi_info *acpi = acpi_get();
+    uint16_t port = acpi && acpi->pm1a_cnt_port ? acpi->pm1a_cnt_port : QEMU_PM1A_CNT;
+    outw(port, SLP_EN_S5);
     cpu_halt_forever();
 }
 
