@@ -1061,3 +1061,77 @@ HTEST(vfs_unmount_frees_deep_trees)
     HEXPECT(t, kshim_live_allocs() > fx.allocs + 2000);
     fx_teardown(t, &fx);
 }
+
+HTEST(vfs_cross_filesystem_is_exdev)
+{
+    struct fx fx;
+    fx_setup(&fx);
+    struct super_block *other;
+    HASSERT(t, tmpfs_mount(&other) == 0);
+    HEXPECT(t, other->dev != fx.sb->dev);
+    HEXPECT_EQ(t, put_file("/f", "x"), 0);
+    HEXPECT_EQ(t, vfs_mkdir(other->root, "d", 0755), 0);
+    HEXPECT_EQ(t, vfs_rename(NULL, "/f", other->root, "g", 0), -EXDEV);
+    HEXPECT_EQ(t, vfs_link(NULL, "/f", other->root, "g", 0), -EXDEV);
+    HEXPECT_EQ(t, vfs_rename(other->root, "d", other->root, "e", 0), 0);
+    struct stat st;
+    HEXPECT_EQ(t, vfs_stat(other->root, "e", &st), 0);
+    HEXPECT_EQ(t, st.st_dev, other->dev);
+    /* ".." at the top of a filesystem that is not the root stays there too. */
+    HEXPECT_EQ(t, vfs_stat(other->root, "..", &st), 0);
+    HEXPECT_EQ(t, st.st_dev, other->dev);
+    HEXPECT_EQ(t, vfs_rmdir(other->root, "e"), 0);
+    tmpfs_unmount(other);
+    fx_teardown(t, &fx);
+}
+
+HTEST(vfs_symlink_corner_cases)
+{
+    struct fx fx;
+    fx_setup(&fx);
+    struct stat st;
+    char buf[16];
+    HEXPECT_EQ(t, vfs_mkdir(NULL, "/d", 0755), 0);
+    HEXPECT_EQ(t, put_file("/d/f", "old"), 0);
+    HEXPECT_EQ(t, vfs_symlink("d", NULL, "/ld"), 0);
+    HEXPECT_EQ(t, vfs_symlink("d/f", NULL, "/lf"), 0);
+    /* O_NOFOLLOW only concerns the last component. */
+    HEXPECT_EQ(t, open_close("/ld/f", O_RDONLY | O_NOFOLLOW), 0);
+    /* O_CREAT|O_TRUNC through a link to an existing file truncates the target. */
+    HEXPECT_EQ(t, open_close("/lf", O_WRONLY | O_CREAT | O_TRUNC), 0);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/d/f", &st), 0);
+    HEXPECT_EQ(t, st.st_size, 0);
+    /* readlink and the other no-follow calls still follow with a trailing slash. */
+    HEXPECT_EQ(t, vfs_readlink(NULL, "/ld/", buf, sizeof(buf)), -EINVAL);
+    HEXPECT_EQ(t, vfs_readlink(NULL, "/ld", buf, sizeof(buf)), 1);
+    HEXPECT_EQ(t, vfs_rmdir(NULL, "/ld"), -ENOTDIR);
+    /* A link whose body ends in a slash asks for a directory. */
+    HEXPECT_EQ(t, vfs_symlink("d/f/", NULL, "/lslash"), 0);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/lslash", &st), -ENOTDIR);
+    HEXPECT_EQ(t, vfs_symlink("d/", NULL, "/ldslash"), 0);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/ldslash/f", &st), 0);
+    /* Links in the middle of a link's body, and a link to "/" in the middle of a path. */
+    HEXPECT_EQ(t, vfs_symlink("/ld/../ld/f", NULL, "/d/deep"), 0);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/d/deep", &st), 0);
+    HEXPECT_EQ(t, st.st_ino, ino_of("/d/f"));
+    HEXPECT_EQ(t, vfs_symlink("/", NULL, "/r"), 0);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/r/r/r/d/f", &st), 0);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/r/", &st), 0);
+    HEXPECT_EQ(t, st.st_ino, 1);
+    fx_teardown(t, &fx);
+}
+
+HTEST(vfs_getdents64_of_removed_directory)
+{
+    struct fx fx;
+    fx_setup(&fx);
+    HEXPECT_EQ(t, vfs_mkdir(NULL, "/gone", 0755), 0);
+    struct file *f;
+    HEXPECT_EQ(t, vfs_open(NULL, "/gone", O_RDONLY | O_DIRECTORY, 0, &f), 0);
+    HEXPECT_EQ(t, vfs_rmdir(NULL, "/gone"), 0);
+    char buf[256];
+    HEXPECT_EQ(t, vfs_getdents64(f, buf, sizeof(buf)), 48); /* "." and ".." */
+    HEXPECT_EQ(t, vfs_getdents64(f, buf, sizeof(buf)), 0);
+    vfs_close(f);
+    fx_teardown(t, &fx);
+}
