@@ -39,6 +39,8 @@ int mlfq_thread_level(const struct thread *t);
 int mlfq_levels(void);
 uint64_t mlfq_boosts(void);
 unsigned mlfq_boost_period(void);
+/* For tests that show what the boost is for. */
+void mlfq_set_boost_period(unsigned ticks);
 uint64_t cfs_weight(int nice);
 
 /* Kernel stacks: KSTACK_SIZE bytes with unmapped guard pages below. */

@@ -18,6 +18,7 @@ static struct qlink queues[MLFQ_LEVELS];
 static uint64_t epoch;
 static uint64_t next_boost;
 static uint64_t boosts;
+static unsigned boost_period = MLFQ_BOOST_TICKS;
 
 static void refresh(struct thread *t)
 {
@@ -36,7 +37,7 @@ static void maybe_boost(void)
         qlist_splice_back(&queues[0], &queues[l]);
     epoch++;
     boosts++;
-    next_boost = sched_ticks() + MLFQ_BOOST_TICKS;
+    next_boost = sched_ticks() + boost_period;
 }
 
 static int top_level(void)
@@ -52,7 +53,7 @@ static void mlfq_init(void)
     for (int l = 0; l < MLFQ_LEVELS; l++)
         qlist_init(&queues[l]);
     epoch++;
-    next_boost = sched_ticks() + MLFQ_BOOST_TICKS;
+    next_boost = sched_ticks() + boost_period;
 }
 
 static void mlfq_thread_init(struct thread *t)
@@ -135,7 +136,15 @@ uint64_t mlfq_boosts(void)
 
 unsigned mlfq_boost_period(void)
 {
-    return MLFQ_BOOST_TICKS;
+    return boost_period;
+}
+
+void mlfq_set_boost_period(unsigned ticks)
+{
+    uint64_t flags = sched_lock_irqsave();
+    boost_period = ticks;
+    next_boost = sched_ticks() + ticks;
+    sched_unlock_irqrestore(flags);
 }
 
 const struct sched_policy sched_mlfq = {

@@ -4,6 +4,7 @@
  * Also the intrusive list (struct qlink) all the scheduler's queues use. */
 #pragma once
 #include <kestrel/types.h>
+#include <uapi/errno.h>
 
 /* A circular doubly linked list; a head is a qlink that is not inside an element. */
 struct qlink {
@@ -115,6 +116,11 @@ int wq_wake_one_locked(struct waitqueue *wq);
 int wq_wake_all_locked(struct waitqueue *wq);
 /* The first (most important) waiter, or NULL. */
 struct thread *wq_first_locked(const struct waitqueue *wq);
+
+/* From sched.h, for the macro below. */
+uint64_t sched_lock_irqsave(void);
+void sched_unlock_irqrestore(uint64_t flags);
+uint64_t sched_ticks(void);
 
 /* Sleeps until cond is true, rechecking it after every wake-up; evaluates to 0, or -ETIMEDOUT when
  * timeout ticks passed first. cond is evaluated with the scheduler lock held and interrupts off, so
