@@ -27,7 +27,7 @@ KERNEL_BOOT := $(BUILD)/kestrel.elf
 ISO         := $(BUILD)/kestrel.iso
 
 .PHONY: FORCE all kernel iso run debug test deps format format-check host-tests clean bench
-all: kernel iso host-tests
+all: kernel iso host-tests $(BUILD)/bench/bench $(BUILD)/bench/hello
 
 kernel: $(KERNEL_BOOT)
 

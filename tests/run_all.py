@@ -11,8 +11,11 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "harness"))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 import qemu  # noqa: E402
+import run_bench  # noqa: E402
 
 SCHED_POLICIES = ["rr", "mlfq", "cfs"]
 KTAP_TIMEOUT = 240
@@ -138,7 +141,8 @@ def main():
         others = [pool.submit(harness_selftests, args.build, logs),
                   pool.submit(iso_boot, args.build, logs, "seabios"),
                   pool.submit(iso_boot, args.build, logs, "ovmf"),
-                  pool.submit(keyboard_echo, args.build, logs)]
+                  pool.submit(keyboard_echo, args.build, logs),
+                  pool.submit(run_bench.host_quick_check, args.build)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
         for fut in others:

@@ -9,7 +9,7 @@
 #define QEMU_PM1A_CNT   0x604 /* where SeaBIOS puts PM1a control, for boots before ACPI is parsed */
 /* SLP_EN with SLP_TYP 0: QEMU's \_S5 package says 0 on both its pc and q35 machines. Reading the
  * value from the DSDT would need an AML interpreter, which Kestrel does not have. */
-#define SLP_EN_S5 0x2000
+#define SLP_EN_S5       0x2000
 
 bool machine_test_mode;
 
