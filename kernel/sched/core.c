@@ -205,20 +205,27 @@ static void describe_spinlock(const struct spinlock *l, char *buf, size_t n)
     ksnprintf(buf, n, "spinlock %s (taken at %s+%#llx)", l->name, fn ? fn : "?", (unsigned long long)off);
 }
 
-void sched_might_sleep(const char *what)
+bool sched_sleep_forbidden(char *why, size_t n)
 {
-    if (!SCHED_DEBUG || !sched_running)
-        return;
-    if (!irqs_enabled())
-        panic("%s may sleep, but thread %s runs with interrupts off (or in an interrupt handler)", what,
-              current->name);
     if (spin_held_count()) {
         char lock[96];
         describe_spinlock(spin_last_held(), lock, sizeof(lock));
-        panic("%s may sleep, but thread %s holds %s", what, current->name, lock);
+        ksnprintf(why, n, "thread %s holds %s", current->name, lock);
+    } else if (!irqs_enabled()) {
+        ksnprintf(why, n, "thread %s runs with interrupts off (or in an interrupt handler)", current->name);
+    } else if (current == sched_idle_thread) {
+        ksnprintf(why, n, "the idle thread must never block");
+    } else {
+        return false;
     }
-    if (current == sched_idle_thread)
-        panic("%s may sleep, but the idle thread must never block", what);
+    return true;
+}
+
+void sched_might_sleep(const char *what)
+{
+    char why[160];
+    if (SCHED_DEBUG && sched_running && sched_sleep_forbidden(why, sizeof(why)))
+        panic("%s may sleep, but %s", what, why);
 }
 
 /* The last line of defence, for paths that reach the block with the scheduler lock already held. */

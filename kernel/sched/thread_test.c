@@ -4,6 +4,7 @@
 #include "sched_test.h"
 #include <arch/extable.h>
 #include <kestrel/page.h>
+#include <kestrel/spinlock.h>
 #include <uapi/errno.h>
 
 static int return_arg(void *arg)
@@ -168,7 +169,35 @@ static void thread_priority_get_set(struct ktest *t)
     KTEST_EXPECT_EQ(t, thread_get_priority(self), old);
 }
 
+static bool contains(const char *s, const char *sub)
+{
+    size_t n = strlen(sub);
+    for (; *s; s++)
+        if (strncmp(s, sub, n) == 0)
+            return true;
+    return false;
+}
+
+static void might_sleep_names_the_reason(struct ktest *t)
+{
+    char why[160];
+    KTEST_EXPECT(t, !sched_sleep_forbidden(why, sizeof(why)));
+    static struct spinlock lock = SPINLOCK_INIT("test_spin");
+    uint64_t f = spin_lock_irqsave(&lock);
+    bool held = sched_sleep_forbidden(why, sizeof(why));
+    spin_unlock_irqrestore(&lock, f);
+    KTEST_EXPECT(t, held);
+    KTEST_EXPECT(t, contains(why, "test_spin"));
+    KTEST_EXPECT(t, contains(why, "might_sleep_names_the_reason")); /* where it was taken */
+    f = irq_save();
+    bool irqs_off = sched_sleep_forbidden(why, sizeof(why));
+    irq_restore(f);
+    KTEST_EXPECT(t, irqs_off);
+    KTEST_EXPECT(t, contains(why, "interrupts off"));
+}
+
 KTEST_SUITE(sched_thread, KTEST_CASE(thread_join_returns_exit_code),
             KTEST_CASE(thread_many_create_join_no_leak), KTEST_CASE(thread_detached_are_reaped),
             KTEST_CASE(thread_stack_has_guard_page), KTEST_CASE(thread_spinner_is_preempted),
-            KTEST_CASE(thread_stats_and_trace), KTEST_CASE(thread_priority_get_set));
+            KTEST_CASE(thread_stats_and_trace), KTEST_CASE(thread_priority_get_set),
+            KTEST_CASE(might_sleep_names_the_reason));

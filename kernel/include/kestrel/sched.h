@@ -75,6 +75,8 @@ void sched_update_priority_locked(struct thread *t);
  * interrupts off (which includes interrupt handlers) or a spinlock held. */
 #define SCHED_DEBUG 1
 void sched_might_sleep(const char *what);
+/* The check itself: true, with the reason in why, when the caller may not sleep right now. */
+bool sched_sleep_forbidden(char *why, size_t n);
 #define might_sleep() sched_might_sleep(__func__)
 
 /* Telemetry: a copy of t's counters (the running thread's include its current run), and the trace. */
