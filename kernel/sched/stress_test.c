@@ -231,7 +231,7 @@ static void stress_run(struct ktest *t, uint64_t duration, int spread)
 
 static void stress_locks_boot_policy(struct ktest *t)
 {
-    stress_run(t, 2 * TICK_HZ, 0);
+    stress_run(t, 3 * TICK_HZ, 0);
 }
 
 static void stress_locks_strict_priority_mixed(struct ktest *t)
