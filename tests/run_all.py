@@ -82,6 +82,9 @@ def harness_selftests(build, logs):
         "panic": (30, lambda r: (r.status == "panic" and r.exit_code == 3, "panic must fail the run")),
         "triple": (30, lambda r: (r.status == "triple-fault", "triple fault must be detected")),
         "hang": (5, lambda r: (r.status == "timeout", "hang must hit the timeout")),
+        "console": (30, lambda r: (r.status == "panic" and r.exit_code == 3
+                                   and "KERNEL PANIC: console driver failed" in r.log,
+                                   "a panic inside printk must still report and exit")),
     }
     out = []
     for kind, (timeout, check) in checks.items():

@@ -1,5 +1,6 @@
 /* Deliberate crashes that prove the harness catches each way a kernel can die. */
 #include <arch/cpu.h>
+#include <kestrel/console.h>
 #include <kestrel/crash.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
@@ -24,6 +25,22 @@ static __noreturn void crash_triple_fault(void)
     cpu_halt_forever();
 }
 
+/* A console whose first write panics: the panic strikes while printk holds its lock, and the
+ * report must still come out (regression test for a panic that recursed on printk's lock). */
+static void panicking_console_write(struct console *c, const char *s, size_t n)
+{
+    static bool failed;
+    (void)c;
+    (void)s;
+    (void)n;
+    if (!failed) {
+        failed = true;
+        panic("console driver failed while printing");
+    }
+}
+
+static struct console panicking_console = {.name = "crash", .write = panicking_console_write};
+
 __noreturn void crash_run(const char *kind)
 {
     printk(LOG_WARNING, "crash: deliberately crashing (%s)\n", kind);
@@ -33,5 +50,9 @@ __noreturn void crash_run(const char *kind)
         crash_triple_fault();
     else if (strcmp(kind, "hang") == 0)
         cpu_halt_forever();
+    else if (strcmp(kind, "console") == 0) {
+        console_register(&panicking_console);
+        printk(LOG_INFO, "crash: this line reaches a console that panics\n");
+    }
     panic("crash requested: %s", kind);
 }

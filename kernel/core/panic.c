@@ -5,15 +5,24 @@
 #include <kestrel/machine.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/serial.h>
 
-static volatile int panicking;
+volatile bool panic_in_progress;
+
+/* Straight to the UART, no locks and no other consoles: for when printing itself broke. */
+static void emergency_print(const char *s)
+{
+    for (; *s; s++)
+        serial_putc(*s);
+}
 
 __noreturn void panic(const char *fmt, ...)
 {
     cpu_cli();
-    /* A panic inside panic (say, a fault while printing the backtrace) must not loop: stop now. */
-    if (__atomic_exchange_n(&panicking, 1, __ATOMIC_SEQ_CST)) {
-        console_print("\nKERNEL PANIC (recursive): stopping\n");
+    /* A panic inside panic (a fault while printing the report, a console driver that panics) must
+     * not loop: the consoles may be what is broken, so say so on the UART alone and stop. */
+    if (__atomic_exchange_n(&panic_in_progress, true, __ATOMIC_SEQ_CST)) {
+        emergency_print("\r\nKERNEL PANIC (recursive): stopping\r\n");
         machine_stop_failed();
     }
     char msg[256];
