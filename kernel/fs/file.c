@@ -81,8 +81,11 @@ static int may_open(struct nameidata *nd, struct inode *inode, int flags)
         return 0;
     case S_IFREG:
         return 0;
+    case S_IFCHR:
+    case S_IFIFO:
+        return vfs_open_special ? 0 : -ENXIO;
     default:
-        return -ENXIO; /* device, FIFO and socket files need drivers and pipes (issue 5) */
+        return -ENXIO; /* block devices and sockets have no drivers yet */
     }
 }
 
@@ -121,20 +124,36 @@ int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, stru
     f->inode = inode;
     f->flags = (uint32_t)flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
     f->refcount = 1;
+    if (!(flags & O_PATH) && (S_ISCHR(inode->mode) || S_ISFIFO(inode->mode))) {
+        err = vfs_open_special(f);
+        if (err) {
+            inode_put(inode);
+            kfree(f);
+            return err;
+        }
+    }
     *out = f;
     return 0;
 }
 
 struct file *vfs_file_get(struct file *f)
 {
-    f->refcount++;
+    __atomic_add_fetch(&f->refcount, 1, __ATOMIC_RELAXED);
     return f;
 }
 
 void vfs_close(struct file *f)
 {
-    if (--f->refcount)
+    /* Acquire-release so the closer that frees sees every other holder's last writes. */
+    if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL))
         return;
+    vfs_file_free(f);
+}
+
+void vfs_file_free(struct file *f)
+{
+    if (f->ops && f->ops->release)
+        f->ops->release(f);
     inode_put(f->inode);
     kfree(f);
 }
@@ -144,6 +163,8 @@ static ssize_t do_read(struct file *f, void *buf, size_t count, uint64_t pos)
     if (!can_read(f))
         return -EBADF;
     struct inode *inode = f->inode;
+    if (f->ops)
+        return f->ops->read ? f->ops->read(f, buf, MIN(count, MAX_RW_COUNT), f->flags & O_NONBLOCK) : -EINVAL;
     if (S_ISDIR(inode->mode))
         return -EISDIR;
     if (!S_ISREG(inode->mode) || !inode->ops->read)
@@ -158,6 +179,11 @@ static ssize_t do_write(struct file *f, const void *buf, size_t count, uint64_t 
     if (!can_write(f))
         return -EBADF;
     struct inode *inode = f->inode;
+    if (f->ops) {
+        if (!f->ops->write)
+            return -EINVAL;
+        return f->ops->write(f, buf, MIN(count, MAX_RW_COUNT), f->flags & O_NONBLOCK);
+    }
     if (!S_ISREG(inode->mode) || !inode->ops->write)
         return -EINVAL;
     /* O_APPEND moves every write to the end (pwrite too, as on Linux). */
@@ -182,13 +208,28 @@ ssize_t vfs_read(struct file *f, void *buf, size_t count)
     return n;
 }
 
+ssize_t vfs_read_nowait(struct file *f, void *buf, size_t count)
+{
+    if (f->ops && can_read(f))
+        return f->ops->read ? f->ops->read(f, buf, MIN(count, MAX_RW_COUNT), true) : -EINVAL;
+    return vfs_read(f, buf, count);
+}
+
 ssize_t vfs_write(struct file *f, const void *buf, size_t count)
 {
     return do_write(f, buf, count, &f->pos);
 }
 
+/* Positioned I/O needs a seekable file; devices that accept lseek ignore the position. */
+static bool unseekable(const struct file *f)
+{
+    return f->ops && !f->ops->lseek && !(f->flags & O_PATH);
+}
+
 ssize_t vfs_pread(struct file *f, void *buf, size_t count, int64_t pos)
 {
+    if (unseekable(f))
+        return can_read(f) ? -ESPIPE : -EBADF;
     if (pos < 0)
         return -EINVAL;
     return do_read(f, buf, count, (uint64_t)pos);
@@ -196,6 +237,8 @@ ssize_t vfs_pread(struct file *f, void *buf, size_t count, int64_t pos)
 
 ssize_t vfs_pwrite(struct file *f, const void *buf, size_t count, int64_t pos)
 {
+    if (unseekable(f))
+        return can_write(f) ? -ESPIPE : -EBADF;
     if (pos < 0)
         return -EINVAL;
     uint64_t p = (uint64_t)pos;
@@ -206,6 +249,8 @@ int64_t vfs_lseek(struct file *f, int64_t offset, int whence)
 {
     if (f->flags & O_PATH)
         return -EBADF;
+    if (f->ops)
+        return f->ops->lseek ? f->ops->lseek(f, offset, whence) : -ESPIPE;
     struct inode *inode = f->inode;
     int64_t size = (int64_t)inode->size, pos;
     /* A directory's position is a cookie of its filesystem: only SET and CUR make sense. */

@@ -8,6 +8,7 @@
 
 struct inode;
 struct inode_ops;
+struct pipe;
 
 struct vfs_timespec {
     int64_t sec;
@@ -46,6 +47,7 @@ struct inode {
     struct vfs_timespec atime, mtime, ctime;
     struct super_block *sb;
     const struct inode_ops *ops;
+    struct pipe *pipe; /* a FIFO's buffer while it is open (kernel/fs/pipe.c) */
 };
 
 /* What setattr changes: a mask of ATTR_* and the new values. */

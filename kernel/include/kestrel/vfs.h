@@ -7,13 +7,42 @@
 #include <uapi/dirent.h>
 #include <uapi/fcntl.h>
 
+struct file;
+struct poll_table;
+
+/* How a file that is not a plain filesystem inode (a pipe, a character device) does its I/O. The
+ * VFS checks the access mode before calling read and write; buffers are kernel memory. nowait
+ * asks for -EAGAIN instead of sleeping (O_NONBLOCK, or the caller already has data). A NULL
+ * member means: read/write -EINVAL, lseek -ESPIPE (pread and pwrite too), ioctl -ENOTTY; poll
+ * NULL means always readable and writable. */
+struct file_ops {
+    /* Called once when the file is opened; may replace f->ops and set f->private. */
+    int (*open)(struct file *f);
+    ssize_t (*read)(struct file *f, void *buf, size_t count, bool nowait);
+    ssize_t (*write)(struct file *f, const void *buf, size_t count, bool nowait);
+    int64_t (*lseek)(struct file *f, int64_t offset, int whence);
+    /* Returns the ready POLL* events and registers pt on every poll_head that may change them. */
+    unsigned (*poll)(struct file *f, struct poll_table *pt);
+    /* arg is the caller's raw argument: a user pointer for most commands. */
+    long (*ioctl)(struct file *f, unsigned cmd, unsigned long arg);
+    /* The last reference to the open file is going; the inode is still held. */
+    void (*release)(struct file *f);
+};
+
 /* An open file description (what dup shares): the inode, the offset and the status flags. */
 struct file {
     struct inode *inode; /* a reference */
     uint64_t pos;
-    uint32_t flags; /* open flags, without the ones only open itself uses (O_CREAT...) */
-    uint32_t refcount;
+    uint32_t flags;             /* open flags, without the ones only open itself uses (O_CREAT...) */
+    uint32_t refcount;          /* changed atomically: fd tables of several processes share files */
+    const struct file_ops *ops; /* NULL for regular files and directories */
+    void *private;              /* the ops' own state (the pipe, the tty) */
 };
+
+/* Opens special files (character devices, FIFOs) for vfs_open: sets f->ops through the device
+ * registry. Defined by the kernel's device layer (kernel/fs/chardev.c); weak so the host tests,
+ * which link the VFS alone, see special files fail with -ENXIO. */
+int vfs_open_special(struct file *f) __attribute__((weak));
 
 /* The root of the namespace: absolute paths start there and ".." stops there. It takes its own
  * reference; NULL unsets it (tests unmount that way). */
@@ -27,14 +56,19 @@ struct inode *vfs_root(void);
 int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out);
 
 /* open(2): O_CREAT (mode is already masked with the umask), O_EXCL, O_TRUNC, O_DIRECTORY,
- * O_NOFOLLOW, O_APPEND, O_PATH. Device and FIFO special files fail with -ENXIO until their
- * drivers exist. */
+ * O_NOFOLLOW, O_APPEND, O_PATH. Device and FIFO special files go to vfs_open_special (-ENXIO
+ * without it); opening a FIFO never sleeps here (see fifo_wait_partner in pipe.h). */
 int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, struct file **out);
 struct file *vfs_file_get(struct file *f);
 /* Drops one reference; the last one releases the inode. */
 void vfs_close(struct file *f);
+/* The release vfs_close does when the count reaches 0, for callers that drop the count
+ * themselves (to take a lock only for the last reference). */
+void vfs_file_free(struct file *f);
 
 ssize_t vfs_read(struct file *f, void *buf, size_t count);
+/* vfs_read that never sleeps: for the later pieces of a read that already has data. */
+ssize_t vfs_read_nowait(struct file *f, void *buf, size_t count);
 ssize_t vfs_write(struct file *f, const void *buf, size_t count);
 ssize_t vfs_pread(struct file *f, void *buf, size_t count, int64_t pos);
 ssize_t vfs_pwrite(struct file *f, const void *buf, size_t count, int64_t pos);
