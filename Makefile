@@ -115,6 +115,9 @@ HOST_LIB_SRCS += kernel/fs/file.c
 HOST_LIB_SRCS += kernel/fs/tmpfs.c
 HOST_LIB_SRCS += kernel/fs/initramfs.c
 HOST_LIB_SRCS += kernel/proc/elf.c
+HOST_LIB_SRCS += kernel/drivers/tty/ldisc.c
+HOST_LIB_SRCS += kernel/drivers/textgrid.c
+HOST_LIB_SRCS += kernel/drivers/vt100.c
 HOST_TEST_SRCS := $(wildcard tests/host/*.c)
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Ikernel/include -Itests/host -DHOST_TEST

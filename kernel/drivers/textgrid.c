@@ -1,6 +1,7 @@
 /* The text grid behind the screen consoles: UTF-8 decoding, cursor movement, line wrap, scrolling,
  * and a redraw that sends the backend only the cells that differ from what it shows. */
 #include "textgrid.h"
+#include <kestrel/string.h>
 
 #define TAB_WIDTH      8
 #define CP_REPLACEMENT 0xfffd
@@ -44,6 +45,7 @@ void textgrid_init(struct textgrid *g, unsigned cols, unsigned rows, struct text
         .cursor_row = CURSOR_UNSET,
         .cursor_col = CURSOR_UNSET,
         .dirty_lo = rows,
+        .scroll_bot = rows - 1,
     };
     fill(cells, (size_t)rows * cols, blank(g));
     fill(shown, (size_t)rows * cols, blank(g));
@@ -59,14 +61,19 @@ static void scroll_up(struct textgrid *g)
     mark_dirty(g, 0, g->rows);
 }
 
+void textgrid_line_feed(struct textgrid *g)
+{
+    g->wrap_pending = false;
+    if (g->row == g->scroll_bot)
+        textgrid_scroll(g, g->scroll_top, g->scroll_bot, 1);
+    else if (g->row + 1 < g->rows)
+        g->row++;
+}
+
 static void newline(struct textgrid *g)
 {
     g->col = 0;
-    g->wrap_pending = false;
-    if (g->row + 1 < g->rows)
-        g->row++;
-    else
-        scroll_up(g);
+    textgrid_line_feed(g);
 }
 
 static void put_printable(struct textgrid *g, uint32_t cp)
@@ -86,8 +93,12 @@ static void put_cp(struct textgrid *g, uint32_t cp)
 {
     switch (cp) {
     case '\n':
-        /* The kernel writes bare LF and means a new line, as the serial console assumes too. */
-        newline(g);
+        /* The kernel writes bare LF and means a new line, as the serial console assumes too; a tty
+         * (whose ONLCR already sent CR) asks for a VT100's plain line feed. */
+        if (g->lf_keeps_column)
+            textgrid_line_feed(g);
+        else
+            newline(g);
         return;
     case '\r':
         g->col = 0;
@@ -172,7 +183,7 @@ static void flush_row(struct textgrid *g, unsigned r)
 {
     const struct textcell *want = row_cells(g, r);
     struct textcell *shown = &g->shown[(size_t)r * g->cols];
-    bool soft_cursor = !g->ops->cursor && r == g->row;
+    bool soft_cursor = !g->ops->cursor && !g->cursor_hidden && r == g->row;
     for (unsigned c = 0; c < g->cols; c++) {
         struct textcell w = want[c];
         if (soft_cursor && c == g->col)
@@ -190,6 +201,10 @@ void textgrid_flush(struct textgrid *g)
         flush_row(g, r);
     g->dirty_lo = g->rows;
     g->dirty_hi = 0;
+    if (g->ops->cursor_visible && g->cursor_hidden != g->cursor_hidden_shown) {
+        g->ops->cursor_visible(g->ctx, !g->cursor_hidden);
+        g->cursor_hidden_shown = g->cursor_hidden;
+    }
     if (g->ops->cursor && (g->cursor_row != g->row || g->cursor_col != g->col)) {
         g->ops->cursor(g->ctx, g->row, g->col);
         g->cursor_row = g->row;
@@ -212,4 +227,115 @@ void textgrid_set_colour(struct textgrid *g, uint8_t fg, uint8_t bg)
 struct textcell textgrid_cell(const struct textgrid *g, unsigned row, unsigned col)
 {
     return row_cells(g, row)[col];
+}
+
+void textgrid_goto(struct textgrid *g, unsigned row, unsigned col)
+{
+    /* Both rows are redrawn: a soft cursor leaves one and enters the other. */
+    mark_dirty(g, g->row, g->row + 1);
+    g->row = MIN(row, g->rows - 1);
+    g->col = MIN(col, g->cols - 1);
+    g->wrap_pending = false;
+    mark_dirty(g, g->row, g->row + 1);
+}
+
+void textgrid_erase(struct textgrid *g, unsigned row, unsigned col0, unsigned col1)
+{
+    if (row >= g->rows)
+        return;
+    col1 = MIN(col1, g->cols);
+    if (col0 >= col1)
+        return;
+    fill(row_cells(g, row) + col0, col1 - col0, blank(g));
+    mark_dirty(g, row, row + 1);
+}
+
+static void copy_row(struct textgrid *g, unsigned to, unsigned from)
+{
+    memcpy(row_cells(g, to), row_cells(g, from), g->cols * sizeof(struct textcell));
+}
+
+void textgrid_scroll(struct textgrid *g, unsigned top, unsigned bot, int n)
+{
+    bot = MIN(bot, g->rows - 1);
+    if (top > bot || n == 0)
+        return;
+    unsigned height = bot - top + 1, k = (unsigned)(n > 0 ? n : -n);
+    k = MIN(k, height);
+    if (n > 0 && top == 0 && bot == g->rows - 1) {
+        /* The whole screen: advancing the ring moves no text. */
+        for (unsigned i = 0; i < k; i++)
+            scroll_up(g);
+        return;
+    }
+    if (n > 0) {
+        for (unsigned r = top; r + k <= bot; r++)
+            copy_row(g, r, r + k);
+        for (unsigned r = bot + 1 - k; r <= bot; r++)
+            textgrid_erase(g, r, 0, g->cols);
+    } else {
+        for (unsigned r = bot; r >= top + k; r--)
+            copy_row(g, r, r - k);
+        for (unsigned r = top; r < top + k; r++)
+            textgrid_erase(g, r, 0, g->cols);
+    }
+    mark_dirty(g, top, bot + 1);
+}
+
+void textgrid_set_region(struct textgrid *g, unsigned top, unsigned bot)
+{
+    if (bot >= g->rows || top >= bot) {
+        top = 0;
+        bot = g->rows - 1;
+    }
+    g->scroll_top = top;
+    g->scroll_bot = bot;
+}
+
+void textgrid_reverse_index(struct textgrid *g)
+{
+    g->wrap_pending = false;
+    if (g->row == g->scroll_top)
+        textgrid_scroll(g, g->scroll_top, g->scroll_bot, -1);
+    else if (g->row > 0)
+        textgrid_goto(g, g->row - 1, g->col);
+}
+
+void textgrid_insert_cells(struct textgrid *g, unsigned n)
+{
+    struct textcell *row = row_cells(g, g->row);
+    n = MIN(n, g->cols - g->col);
+    memmove(row + g->col + n, row + g->col, (g->cols - g->col - n) * sizeof(*row));
+    fill(row + g->col, n, blank(g));
+    g->wrap_pending = false;
+    mark_dirty(g, g->row, g->row + 1);
+}
+
+void textgrid_delete_cells(struct textgrid *g, unsigned n)
+{
+    struct textcell *row = row_cells(g, g->row);
+    n = MIN(n, g->cols - g->col);
+    memmove(row + g->col, row + g->col + n, (g->cols - g->col - n) * sizeof(*row));
+    fill(row + g->cols - n, n, blank(g));
+    g->wrap_pending = false;
+    mark_dirty(g, g->row, g->row + 1);
+}
+
+void textgrid_show_cursor(struct textgrid *g, bool on)
+{
+    g->cursor_hidden = !on;
+    mark_dirty(g, g->row, g->row + 1);
+}
+
+void textgrid_save(const struct textgrid *g, struct textcell *out)
+{
+    for (unsigned r = 0; r < g->rows; r++)
+        memcpy(out + (size_t)r * g->cols, row_cells(g, r), g->cols * sizeof(*out));
+}
+
+void textgrid_restore(struct textgrid *g, const struct textcell *in)
+{
+    for (unsigned r = 0; r < g->rows; r++)
+        memcpy(row_cells(g, r), in + (size_t)r * g->cols, g->cols * sizeof(*in));
+    mark_dirty(g, 0, g->rows);
 }

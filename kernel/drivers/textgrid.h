@@ -18,6 +18,8 @@ struct textgrid_ops {
     void (*cursor)(void *ctx, unsigned row, unsigned col);
     /* The backend character for a Unicode code point. */
     uint16_t (*map)(uint32_t cp);
+    /* Shows or hides a hardware cursor; may be NULL (a soft cursor is hidden by the grid itself). */
+    void (*cursor_visible)(void *ctx, bool on);
 };
 
 struct textgrid {
@@ -45,6 +47,12 @@ struct textgrid {
     unsigned utf8_need;
     const struct textgrid_ops *ops;
     void *ctx;
+    /* Terminal state the escape-sequence layer (vt100.c) drives; textgrid_init sets what a log
+     * console wants: LF also returns the carriage, the whole screen scrolls, the cursor shows. */
+    bool lf_keeps_column;            /* LF only moves down, as on a VT100 (the tty's ONLCR adds CR) */
+    unsigned scroll_top, scroll_bot; /* the scrolling region, rows [scroll_top, scroll_bot] */
+    bool cursor_hidden;
+    bool cursor_hidden_shown; /* what the backend's hardware cursor was last told */
 };
 
 /* cells and shown each hold rows * cols entries. Clears the grid; the caller clears the device to
@@ -61,3 +69,26 @@ void textgrid_write(struct textgrid *g, const char *s, size_t n);
 void textgrid_set_colour(struct textgrid *g, uint8_t fg, uint8_t bg);
 /* The cell at screen position (row, col) as the text stands (drawn or not). */
 struct textcell textgrid_cell(const struct textgrid *g, unsigned row, unsigned col);
+
+/* Terminal operations for the escape-sequence layer. Rows and columns count from 0 and are clamped
+ * to the screen; none of them draws (textgrid_flush does). */
+/* Moves the cursor and cancels a pending wrap. */
+void textgrid_goto(struct textgrid *g, unsigned row, unsigned col);
+/* Blanks columns [col0, col1) of screen row r in the current colours. */
+void textgrid_erase(struct textgrid *g, unsigned row, unsigned col0, unsigned col1);
+/* Scrolls rows [top, bot] by n rows: up (n > 0, blank rows enter at bot) or down (n < 0). */
+void textgrid_scroll(struct textgrid *g, unsigned top, unsigned bot, int n);
+/* The region LF and reverse index scroll; an empty or inverted range resets it to the full screen. */
+void textgrid_set_region(struct textgrid *g, unsigned top, unsigned bot);
+/* Cursor down, scrolling the region when on its bottom row (LF without the carriage return). */
+void textgrid_line_feed(struct textgrid *g);
+/* Cursor up, scrolling the region down when on its top row. */
+void textgrid_reverse_index(struct textgrid *g);
+/* Inserts n blank cells at the cursor, shifting the rest of the row right (ICH), or deletes n cells
+ * there, shifting the rest left (DCH). */
+void textgrid_insert_cells(struct textgrid *g, unsigned n);
+void textgrid_delete_cells(struct textgrid *g, unsigned n);
+void textgrid_show_cursor(struct textgrid *g, bool on);
+/* Copies the screen (rows * cols cells in screen order) out, or back in and redraws it all. */
+void textgrid_save(const struct textgrid *g, struct textcell *out);
+void textgrid_restore(struct textgrid *g, const struct textcell *in);

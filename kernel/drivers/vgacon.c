@@ -61,8 +61,15 @@ static uint16_t vgacon_map(uint32_t cp)
     return cp >= 0x20 && cp < 0x7f ? (uint16_t)cp : '?';
 }
 
+/* Bit 5 of the cursor start register hides the hardware cursor (DECTCEM off). */
+static void vgacon_cursor_visible(void *ctx, bool on)
+{
+    (void)ctx;
+    crtc_write(CRTC_CURSOR_START, on ? 14 : 0x20);
+}
+
 static const struct textgrid_ops vgacon_ops = {
-    .draw = vgacon_draw, .cursor = vgacon_cursor, .map = vgacon_map};
+    .draw = vgacon_draw, .cursor = vgacon_cursor, .map = vgacon_map, .cursor_visible = vgacon_cursor_visible};
 
 /* Attribute bit 7 means blink by default; turned off, it selects the bright background colours. */
 static void disable_blink(void)
