@@ -26,8 +26,8 @@ KERNEL_ELF  := $(BUILD)/kernel.elf
 KERNEL_BOOT := $(BUILD)/kestrel.elf
 ISO         := $(BUILD)/kestrel.iso
 
-.PHONY: FORCE all kernel iso run debug test deps format format-check host-tests clean bench
-all: kernel iso host-tests $(BUILD)/bench/bench $(BUILD)/bench/hello
+.PHONY: FORCE all kernel iso run debug test deps format format-check host-tests clean bench userland
+all: kernel iso host-tests $(BUILD)/bench/bench $(BUILD)/bench/hello userland
 
 kernel: $(KERNEL_BOOT)
 
@@ -126,6 +126,25 @@ $(BUILD)/host/host_tests: $(HOST_TEST_SRCS) $(HOST_LIB_SRCS) $(wildcard tests/ho
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $(HOST_TEST_SRCS) $(HOST_LIB_SRCS)
+
+# User space (docs/userland.md): our programs (user/*.c) and the user-space tests (tests/user/*.c) as
+# static musl binaries, and the initramfs carrying them with /init, Debian's busybox and /etc.
+USER_CFLAGS := -static -O2 -Wall -Wextra -Werror
+USER_PROGS  := $(patsubst user/%.c,$(BUILD)/user/%,$(wildcard user/*.c))
+UTEST_PROGS := $(patsubst tests/user/%.c,$(BUILD)/tests/user/%,$(wildcard tests/user/*.c))
+INITRAMFS   := $(BUILD)/initramfs.cpio
+$(USER_PROGS): $(BUILD)/user/%: user/%.c $(wildcard user/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSLCC  $@")
+	$(Q)musl-gcc $(USER_CFLAGS) -o $@ $<
+$(UTEST_PROGS): $(BUILD)/tests/user/%: tests/user/%.c $(wildcard tests/user/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSLCC  $@")
+	$(Q)musl-gcc $(USER_CFLAGS) -o $@ $<
+$(INITRAMFS): $(USER_PROGS) $(UTEST_PROGS) tools/mkinitramfs.py $(wildcard user/etc/* tests/user/*.sh)
+	@$(if $(Q),echo "  CPIO    $@")
+	$(Q)$(PYTHON) tools/mkinitramfs.py --build $(BUILD) --out $@
+userland: $(USER_PROGS) $(UTEST_PROGS) $(INITRAMFS)
 
 deps:
 	@bash tools/deps.sh

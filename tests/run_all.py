@@ -14,8 +14,10 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "user"))
 import qemu  # noqa: E402
 import run_bench  # noqa: E402
+import suites as user_suites  # noqa: E402
 
 SCHED_POLICIES = ["rr", "mlfq", "cfs"]
 KTAP_TIMEOUT = 240
@@ -145,7 +147,8 @@ def main():
                   pool.submit(iso_boot, args.build, logs, "seabios"),
                   pool.submit(iso_boot, args.build, logs, "ovmf"),
                   pool.submit(keyboard_echo, args.build, logs),
-                  pool.submit(run_bench.host_quick_check, args.build)]
+                  pool.submit(run_bench.host_quick_check, args.build),
+                  pool.submit(user_suites.host_oracle, args.build)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
         for fut in others:
