@@ -168,3 +168,26 @@ int vm_map_direct(paddr_t start, paddr_t end, unsigned flags)
     spin_unlock_irqrestore(&kernel_space.lock, irq);
     return err;
 }
+
+struct user_walk {
+    vm_page_fn fn;
+    void *ctx;
+};
+
+static int user_leaf(void *ctx, vaddr_t va, pte_t *entry)
+{
+    struct user_walk *w = ctx;
+    pte_t e = *entry; /* read once: fn may clear or rewrite it */
+    return w->fn(w->ctx, va, e & PTE_ADDR, paging_vm_flags(e));
+}
+
+int vm_for_each_user_page(struct vm_space *s, vaddr_t start, vaddr_t end, vm_page_fn fn, void *ctx)
+{
+    struct user_walk w = {fn, ctx};
+    return paging_walk_user_range(s->pml4, start, end, user_leaf, &w);
+}
+
+bool vm_space_is_active(const struct vm_space *s)
+{
+    return paging_current_root() == s->pml4_phys;
+}

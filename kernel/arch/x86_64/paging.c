@@ -74,6 +74,35 @@ void paging_free_user_tables(pte_t *pml4)
     }
 }
 
+static int walk_range(pte_t *table, unsigned level, vaddr_t base, vaddr_t start, vaddr_t end,
+                      paging_leaf_fn fn, void *ctx)
+{
+    uint64_t size = pt_level_size(level);
+    unsigned first = start > base ? (unsigned)((start - base) / size) : 0;
+    for (unsigned i = first; i < 512 && base + i * size < end; i++) {
+        pte_t e = table[i];
+        int ret = 0;
+        if (!(e & PTE_P))
+            continue;
+        if (level == 1)
+            ret = fn(ctx, base + i * size, &table[i]);
+        else if (!(e & PTE_PS))
+            ret = walk_range(table_of(e), level - 1, base + i * size, start, end, fn, ctx);
+        if (ret)
+            return ret;
+    }
+    return 0;
+}
+
+int paging_walk_user_range(pte_t *pml4, vaddr_t start, vaddr_t end, paging_leaf_fn fn, void *ctx)
+{
+    if (end > USER_SPACE_END)
+        end = USER_SPACE_END;
+    if (start >= end)
+        return 0;
+    return walk_range(pml4, 4, 0, start, end, fn, ctx);
+}
+
 pte_t paging_leaf_bits(unsigned vm_flags, vaddr_t va)
 {
     pte_t b = PTE_P;

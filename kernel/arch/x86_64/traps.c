@@ -102,7 +102,7 @@ void trap_report(const struct trap_frame *f)
         backtrace_print(f->rbp);
 }
 
-static bool try_fixup(struct trap_frame *f)
+bool trap_try_fixup(struct trap_frame *f)
 {
     if (f->cs & 3)
         return false;
@@ -122,12 +122,17 @@ static void handle_exception(struct trap_frame *f)
         handlers[f->vector](f);
         return;
     }
-    if (try_fixup(f))
+    if (trap_try_fixup(f))
         return;
     if (f->vector == 2) { /* NMI: report and carry on; nothing in QEMU sends one by accident */
         console_print("NMI received at %016llx\n", (unsigned long long)f->rip);
         return;
     }
+    trap_die(f);
+}
+
+void trap_die(struct trap_frame *f)
+{
     trap_report(f);
     uint64_t off, size;
     const char *fn = ksym_lookup(f->rip, &off, &size);

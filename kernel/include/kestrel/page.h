@@ -21,7 +21,10 @@ struct page {
     uint16_t flags; /* enum page_flags */
     uint8_t order;  /* block order while PG_FREE or PG_ALLOCATED */
     uint8_t unused;
-    uint32_t inuse; /* slab: objects handed out */
+    union {
+        uint32_t inuse;    /* slab: objects handed out */
+        uint32_t mapcount; /* a user page: the page-table entries mapping it (copy-on-write sharing) */
+    };
     /* Links in a buddy free list (PG_FREE) or in a slab cache's partial/full list (PG_SLAB). */
     struct page *next, *prev;
     union {

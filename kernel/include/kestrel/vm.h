@@ -35,3 +35,11 @@ int vm_unmap_page(struct vm_space *s, vaddr_t va, paddr_t *old_pa);
 int vm_protect_page(struct vm_space *s, vaddr_t va, unsigned flags);
 /* Physical address and flags for va (any page size); -ENOENT when unmapped. Either pointer may be NULL. */
 int vm_translate(struct vm_space *s, vaddr_t va, paddr_t *pa, unsigned *flags);
+/* Calls fn(ctx, va, pa, flags) for every present 4 KiB mapping in [start, end) of the user half, in
+ * address order, skipping unmapped page-table subtrees (so huge sparse ranges cost little); stops at
+ * and returns fn's first non-zero value. fn may unmap or protect the page it is handed. Takes no lock:
+ * the caller serializes changes to the user half (struct mm's lock does). */
+typedef int (*vm_page_fn)(void *ctx, vaddr_t va, paddr_t pa, unsigned flags);
+int vm_for_each_user_page(struct vm_space *s, vaddr_t start, vaddr_t end, vm_page_fn fn, void *ctx);
+/* Whether s is the address space loaded on this CPU. */
+bool vm_space_is_active(const struct vm_space *s);

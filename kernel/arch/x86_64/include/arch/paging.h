@@ -33,6 +33,10 @@ pte_t *paging_lookup(pte_t *pml4, vaddr_t va, unsigned *level);
 /* The entry for va at the given level, creating missing tables above it: 0, -ENOMEM, or -EEXIST
  * when a large page is in the way. */
 int paging_walk_alloc(pte_t *pml4, vaddr_t va, unsigned level, pte_t **entry);
+/* Calls fn(ctx, va, entry) for every present 4 KiB leaf in [start, end) of the user half, in address
+ * order, skipping absent tables; stops at and returns the first non-zero value fn returns. */
+typedef int (*paging_leaf_fn)(void *ctx, vaddr_t va, pte_t *entry);
+int paging_walk_user_range(pte_t *pml4, vaddr_t start, vaddr_t end, paging_leaf_fn fn, void *ctx);
 /* Frees every page-table page below the user half of pml4 (not the pages they map). */
 void paging_free_user_tables(pte_t *pml4);
 

@@ -39,5 +39,9 @@ struct trap_record {
 extern struct trap_record last_recovered_trap;
 
 void trap_report(const struct trap_frame *f);
+/* For handlers that take over an exception vector: the exception-table fixup (true when it redirected
+ * rip), and the default end of an unexpected exception (full report, then panic). */
+bool trap_try_fixup(struct trap_frame *f);
+__noreturn void trap_die(struct trap_frame *f);
 /* Called by the entry stubs for every trap and interrupt. */
 void trap_dispatch(struct trap_frame *f);
