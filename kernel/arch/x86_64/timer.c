@@ -11,11 +11,13 @@
 /* The TSC is timed against the PIT. Each round times a short and a long PIT window and keeps the
  * difference: the cost of starting a window and of noticing its end (slow port I/O, very slow under
  * emulation) is the same in both and cancels out. The median of three rounds throws away one disturbed
- * by an SMI or, under emulation, by the host descheduling QEMU. About 30 ms in all.
+ * by an SMI or, under emulation, by the host descheduling QEMU; a round so disturbed that it measured
+ * nothing is retried. About 30 ms in all.
  * The local APIC timer is then timed against the TSC over the whole calibration. Reading its counter
  * is an MMIO access whose latency varies (under QEMU it may wait for a global lock), so each reading
  * is bracketed by two TSC reads and the tightest of a few brackets is kept. */
 #define CALIB_ROUNDS     3
+#define CALIB_TRIES      10
 #define CALIB_SHORT      1193  /* PIT clocks: 1.0 ms */
 #define CALIB_LONG       10739 /* 9.0 ms */
 #define LAPIC_SAMPLES    8
@@ -39,24 +41,41 @@ static uint64_t time_window(uint16_t pit_clocks)
     return t1 - t0;
 }
 
+/* TSC cycles per (CALIB_LONG - CALIB_SHORT) PIT clocks, or 0 when the round was disturbed so badly
+ * that the long window measured no more than the short one (under emulation on a loaded host, QEMU
+ * can be descheduled for longer than the short window). */
 static uint64_t calibrate_round(void)
 {
     uint64_t s = time_window(CALIB_SHORT), l = time_window(CALIB_LONG);
-    if (l <= s)
-        panic("timer: a longer PIT window measured less time (TSC %llu vs %llu)", (unsigned long long)l,
-              (unsigned long long)s);
-    return l - s;
+    return l > s ? l - s : 0;
 }
 
-static uint64_t median3(uint64_t a, uint64_t b, uint64_t c)
+static uint64_t median(uint64_t *v, int n)
 {
-    if (a > b) {
-        uint64_t t = a;
-        a = b;
-        b = t;
+    for (int i = 1; i < n; i++) /* insertion sort: n is tiny */
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            uint64_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return v[n / 2];
+}
+
+/* Median of CALIB_ROUNDS undisturbed rounds, trying at most CALIB_TRIES rounds. */
+static uint64_t calibrate_tsc_cycles(void)
+{
+    uint64_t r[CALIB_ROUNDS];
+    int n = 0;
+    for (int tries = 0; tries < CALIB_TRIES && n < CALIB_ROUNDS; tries++) {
+        uint64_t c = calibrate_round();
+        if (c)
+            r[n++] = c;
     }
-    /* Now a <= b, and the median is c clamped into [a, b]. */
-    return c < a ? a : (c > b ? b : c);
+    if (n == 0)
+        panic("timer: every PIT calibration round was disturbed; no usable reference");
+    if (n < CALIB_ROUNDS)
+        printk(LOG_WARNING, "timer: only %d of %d calibration rounds usable\n", n, CALIB_ROUNDS);
+    return median(r, n);
 }
 
 struct lapic_sample {
@@ -84,11 +103,9 @@ static void calibrate(void)
 {
     lapic_timer_start_free();
     struct lapic_sample l0 = sample_lapic();
-    uint64_t r[CALIB_ROUNDS];
-    for (int i = 0; i < CALIB_ROUNDS; i++)
-        r[i] = calibrate_round();
+    uint64_t cycles = calibrate_tsc_cycles();
     struct lapic_sample l1 = sample_lapic();
-    uint64_t tsc_hz = median3(r[0], r[1], r[2]) * PIT_HZ / (CALIB_LONG - CALIB_SHORT);
+    uint64_t tsc_hz = cycles * PIT_HZ / (CALIB_LONG - CALIB_SHORT);
     tsc_set_frequency(tsc_hz);
     /* The timer counts down. Over ~30 ms the count difference stays below 2^25 even at 1 GHz, so the
      * product fits 64 bits for any TSC slower than 500 GHz. */
