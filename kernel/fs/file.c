@@ -122,7 +122,7 @@ int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, stru
         return err;
     }
     f->inode = inode;
-    f->flags = (uint32_t)flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+    f->flags = (uint32_t)flags; /* a device's open sees every flag (O_NOCTTY for terminals) */
     f->refcount = 1;
     if (!(flags & O_PATH) && (S_ISCHR(inode->mode) || S_ISFIFO(inode->mode))) {
         err = vfs_open_special(f);
@@ -132,6 +132,7 @@ int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, stru
             return err;
         }
     }
+    f->flags &= ~(uint32_t)(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
     *out = f;
     return 0;
 }

@@ -396,12 +396,8 @@ int vfs_chmod(struct inode *cwd, const char *path, uint32_t mode)
     return err;
 }
 
-int vfs_chown(struct inode *cwd, const char *path, uint32_t uid, uint32_t gid, int flags)
+static int inode_chown(struct inode *inode, uint32_t uid, uint32_t gid)
 {
-    struct inode *inode;
-    int err = vfs_lookup(cwd, path, flags, &inode);
-    if (err)
-        return err;
     struct iattr attr = {.valid = ATTR_CTIME, .uid = uid, .gid = gid};
     if (uid != (uint32_t)-1)
         attr.valid |= ATTR_UID;
@@ -419,9 +415,25 @@ int vfs_chown(struct inode *cwd, const char *path, uint32_t uid, uint32_t gid, i
         }
     }
     vfs_now(&attr.ctime);
-    err = vfs_inode_setattr(inode, &attr);
+    return vfs_inode_setattr(inode, &attr);
+}
+
+int vfs_chown(struct inode *cwd, const char *path, uint32_t uid, uint32_t gid, int flags)
+{
+    struct inode *inode;
+    int err = vfs_lookup(cwd, path, flags, &inode);
+    if (err)
+        return err;
+    err = inode_chown(inode, uid, gid);
     inode_put(inode);
     return err;
+}
+
+int vfs_fchown(struct file *f, uint32_t uid, uint32_t gid)
+{
+    if (f->flags & O_PATH)
+        return -EBADF;
+    return inode_chown(f->inode, uid, gid);
 }
 
 static bool valid_time(const struct vfs_timespec *ts)
@@ -429,14 +441,9 @@ static bool valid_time(const struct vfs_timespec *ts)
     return ts->nsec == UTIME_NOW || ts->nsec == UTIME_OMIT || (ts->nsec >= 0 && ts->nsec < 1000000000);
 }
 
-int vfs_utimens(struct inode *cwd, const char *path, const struct vfs_timespec times[2], int flags)
+static int inode_utimens(struct inode *inode, const struct vfs_timespec times[2])
 {
-    if (times && (!valid_time(&times[0]) || !valid_time(&times[1])))
-        return -EINVAL;
-    struct inode *inode;
-    int err = vfs_lookup(cwd, path, flags, &inode);
-    if (err)
-        return err;
+    int err = 0;
     struct iattr attr = {.valid = ATTR_ATIME | ATTR_MTIME | ATTR_CTIME};
     vfs_now(&attr.ctime);
     attr.atime = attr.mtime = attr.ctime;
@@ -452,6 +459,25 @@ int vfs_utimens(struct inode *cwd, const char *path, const struct vfs_timespec t
     }
     if (attr.valid & (ATTR_ATIME | ATTR_MTIME))
         err = vfs_inode_setattr(inode, &attr);
+    return err;
+}
+
+int vfs_utimens(struct inode *cwd, const char *path, const struct vfs_timespec times[2], int flags)
+{
+    if (times && (!valid_time(&times[0]) || !valid_time(&times[1])))
+        return -EINVAL;
+    struct inode *inode;
+    int err = vfs_lookup(cwd, path, flags, &inode);
+    if (err)
+        return err;
+    err = inode_utimens(inode, times);
     inode_put(inode);
     return err;
+}
+
+int vfs_futimens(struct file *f, const struct vfs_timespec times[2])
+{
+    if (times && (!valid_time(&times[0]) || !valid_time(&times[1])))
+        return -EINVAL;
+    return inode_utimens(f->inode, times);
 }

@@ -16,7 +16,8 @@ struct poll_table;
  * member means: read/write -EINVAL, lseek -ESPIPE (pread and pwrite too), ioctl -ENOTTY; poll
  * NULL means always readable and writable. */
 struct file_ops {
-    /* Called once when the file is opened; may replace f->ops and set f->private. */
+    /* Called once when the file is opened; may replace f->ops and set f->private. f->flags still
+     * holds every open flag here (O_NOCTTY, O_TRUNC...); vfs_open drops the open-only ones after. */
     int (*open)(struct file *f);
     ssize_t (*read)(struct file *f, void *buf, size_t count, bool nowait);
     ssize_t (*write)(struct file *f, const void *buf, size_t count, bool nowait);
@@ -102,3 +103,6 @@ int vfs_chmod(struct inode *cwd, const char *path, uint32_t mode);
 int vfs_chown(struct inode *cwd, const char *path, uint32_t uid, uint32_t gid, int flags);
 /* utimensat(2): times NULL means now; tv_nsec may be UTIME_NOW or UTIME_OMIT. */
 int vfs_utimens(struct inode *cwd, const char *path, const struct vfs_timespec times[2], int flags);
+/* fchown(2) and futimens(2): the same on an open file. */
+int vfs_fchown(struct file *f, uint32_t uid, uint32_t gid);
+int vfs_futimens(struct file *f, const struct vfs_timespec times[2]);
