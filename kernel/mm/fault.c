@@ -11,7 +11,7 @@
 #include <kestrel/spinlock.h>
 #include <kestrel/string.h>
 #include <kestrel/thread.h>
-#include <kestrel/vfs.h>
+#include <kestrel/file.h>
 #include <kestrel/vm.h>
 #include <uapi/errno.h>
 
@@ -31,7 +31,9 @@ void process_exit_by_signal(int signo) __attribute__((weak));
 static int read_file_page(struct vma *v, vaddr_t va, struct page *p)
 {
     int64_t pos = (int64_t)((v->pgoff + (va - v->start) / PAGE_SIZE) * PAGE_SIZE);
+    vfs_lock(); /* lock order: mm, then the VFS (which never touches user memory while held) */
     ssize_t n = vfs_pread(v->file, page_address(p), PAGE_SIZE, pos);
+    vfs_unlock();
     if (n <= 0)
         return -EIO;
     return 0;

@@ -93,7 +93,7 @@ static int map_locked(struct mm *mm, vaddr_t addr, size_t len, int prot, int fla
     vma_insert(&mm->vmas, v);
     if (flags & MAP_POPULATE)
         populate(mm, v);
-    uvm_try_merge(mm, v);
+    uvm_merge_range(mm, start, start + len);
     *out = start;
     return 0;
 }
@@ -186,6 +186,7 @@ static int protect_locked(struct mm *mm, vaddr_t start, vaddr_t end, unsigned pr
         apply_protection(mm, v, prot);
         v = vma_next(v);
     }
+    uvm_merge_range(mm, start, end);
     return 0;
 }
 
@@ -265,7 +266,7 @@ static int brk_grow(struct mm *mm, vaddr_t old_top, vaddr_t new_top)
     if (!v)
         return -ENOMEM;
     vma_insert(&mm->vmas, v);
-    uvm_try_merge(mm, v);
+    uvm_merge_range(mm, old_top, new_top);
     return 0;
 }
 
@@ -413,4 +414,24 @@ int mm_remap(struct mm *mm, vaddr_t old_addr, size_t old_len, size_t new_len, in
     int err = remap_locked(mm, old_addr, old_len, new_len, flags, new_addr, out);
     mutex_unlock(&mm->lock);
     return err;
+}
+
+bool mm_range_mapped(struct mm *mm, vaddr_t addr, size_t len)
+{
+    if (addr >= USER_TOP || len > USER_TOP - addr)
+        return false;
+    if (len == 0)
+        return true;
+    mutex_lock(&mm->lock);
+    bool ok = uvm_range_mapped(mm, ALIGN_DOWN(addr, PAGE_SIZE), ALIGN_UP(addr + len, PAGE_SIZE));
+    mutex_unlock(&mm->lock);
+    return ok;
+}
+
+void mm_residency(struct mm *mm, vaddr_t addr, size_t pages, unsigned char *out)
+{
+    mutex_lock(&mm->lock);
+    for (size_t i = 0; i < pages; i++)
+        out[i] = vm_translate(mm->space, addr + i * PAGE_SIZE, NULL, NULL) == 0;
+    mutex_unlock(&mm->lock);
 }

@@ -6,7 +6,7 @@
 #include <kestrel/mm.h>
 #include <kestrel/panic.h>
 #include <kestrel/string.h>
-#include <kestrel/vfs.h>
+#include <kestrel/file.h>
 #include <kestrel/vm.h>
 #include <uapi/errno.h>
 
@@ -182,7 +182,7 @@ void vma_free(struct vma *v)
     if (v->shared)
         anon_shared_put(v->shared);
     if (v->file)
-        vfs_close(v->file);
+        file_put(v->file);
     kfree(v);
 }
 
@@ -222,18 +222,18 @@ static bool vma_mergeable(const struct vma *a, const struct vma *b)
            !b->shared && !b->file;
 }
 
-void uvm_try_merge(struct mm *mm, struct vma *v)
+void uvm_merge_range(struct mm *mm, vaddr_t start, vaddr_t end)
 {
-    struct vma *prev = vma_prev(v), *next = vma_next(v);
-    if (next && vma_mergeable(v, next)) {
-        vma_remove(&mm->vmas, next);
-        v->end = next->end;
-        vma_free(next);
-    }
-    if (prev && vma_mergeable(prev, v)) {
-        vma_remove(&mm->vmas, v);
-        prev->end = v->end;
-        vma_free(v);
+    struct vma *v = vma_find_from(&mm->vmas, start ? start - 1 : 0); /* from the neighbour below */
+    while (v && v->start <= end) {
+        struct vma *next = vma_next(v);
+        if (next && vma_mergeable(v, next)) {
+            vma_remove(&mm->vmas, next);
+            v->end = next->end;
+            vma_free(next);
+        } else {
+            v = next;
+        }
     }
 }
 

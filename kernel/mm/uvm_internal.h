@@ -41,5 +41,6 @@ int uvm_unmap_locked(struct mm *mm, vaddr_t start, vaddr_t end);
 int uvm_fault_page(struct mm *mm, struct vma *v, vaddr_t va, bool write, paddr_t *pa);
 /* Whether [start, end) is wholly covered by VMAs (no holes). */
 bool uvm_range_mapped(struct mm *mm, vaddr_t start, vaddr_t end);
-/* Tries to merge v with its neighbours when they are identical private anonymous memory. */
-void uvm_try_merge(struct mm *mm, struct vma *v);
+/* Merges neighbouring VMAs in and around [start, end) that are identical private anonymous memory
+ * (VMAs passed in may be freed). */
+void uvm_merge_range(struct mm *mm, vaddr_t start, vaddr_t end);

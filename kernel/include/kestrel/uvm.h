@@ -92,6 +92,10 @@ int mm_remap(struct mm *mm, vaddr_t old_addr, size_t old_len, size_t new_len, in
              vaddr_t *out);
 /* madvise(2): MADV_DONTNEED drops private pages (the next touch sees zeroes, or the file again). */
 int mm_advise(struct mm *mm, vaddr_t addr, size_t len, int advice);
+/* Whether [addr, addr + len) lies wholly inside VMAs (msync, mincore). */
+bool mm_range_mapped(struct mm *mm, vaddr_t addr, size_t len);
+/* mincore: out[i] = 1 when the page at addr + i pages is present in memory, else 0. */
+void mm_residency(struct mm *mm, vaddr_t addr, size_t pages, unsigned char *out);
 /* brk(2): moves the break when it can; returns the break in effect afterwards. */
 vaddr_t mm_brk(struct mm *mm, vaddr_t new_brk);
 
