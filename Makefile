@@ -115,6 +115,7 @@ HOST_LIB_SRCS += kernel/fs/file.c
 HOST_LIB_SRCS += kernel/fs/tmpfs.c
 HOST_LIB_SRCS += kernel/fs/initramfs.c
 HOST_LIB_SRCS += kernel/proc/elf.c
+HOST_LIB_SRCS += kernel/mm/vma.c
 HOST_LIB_SRCS += kernel/drivers/tty/ldisc.c
 HOST_LIB_SRCS += kernel/drivers/textgrid.c
 HOST_LIB_SRCS += kernel/drivers/vt100.c
