@@ -279,10 +279,39 @@ __noreturn void sched_exit_locked(void)
     panic("sched: zombie thread %s ran again", c->name);
 }
 
+#define TICK_NS  (NSEC_PER_SEC / TICK_HZ)
+#define STALL_NS (4 * TICK_NS)
+static uint64_t last_tick_ns;
+static uint64_t stolen_ns;
+
+/* Several tick periods without a tick mean this CPU did not run at all: a hypervisor (or, under TCG,
+ * the host) stalled it. The thread that happened to be running is charged one period for the gap,
+ * not all of it, so that one stall does not skew the fair policy's shares; the rest is counted as
+ * stolen. (A thread keeping interrupts off that long would escape accounting the same way; the
+ * stolen total in sched_dump shows either.) */
+static void discount_stall(uint64_t now)
+{
+    uint64_t gap = now - last_tick_ns;
+    last_tick_ns = now;
+    if (gap <= STALL_NS || !current)
+        return;
+    uint64_t cut = now - TICK_NS;
+    if (current->last_ns < cut) {
+        stolen_ns += cut - current->last_ns;
+        current->last_ns = cut;
+    }
+}
+
+uint64_t sched_stolen_ns(void)
+{
+    return stolen_ns;
+}
+
 void sched_tick(void)
 {
     uint64_t flags = sched_lock_irqsave();
     __atomic_store_n(&ticks, ticks + 1, __ATOMIC_RELAXED);
+    discount_stall(time_ns());
     timer_expire_locked(ticks);
     if (current == sched_idle_thread) {
         if (nr_ready)

@@ -297,8 +297,8 @@ static void condvar_signals_by_priority(struct ktest *t)
 
 static int sleep_then_log(void *arg)
 {
-    uint64_t target = (uint64_t)(uintptr_t)arg;
-    thread_sleep(target - sched_ticks());
+    uint64_t target = (uint64_t)(uintptr_t)arg, now = sched_ticks();
+    thread_sleep(target > now ? target - now : 0);
     order_log_add(&olog, thread_get_priority(thread_current()));
     return 0;
 }
@@ -309,7 +309,7 @@ static void prio_same_alarm_wakes_by_priority(struct ktest *t)
     static const int prios[] = {PRIO_DEFAULT + 3, PRIO_DEFAULT + 8, PRIO_DEFAULT + 1, PRIO_DEFAULT + 5};
     struct thread *th[4];
     olog.n = 0;
-    uint64_t target = sched_ticks() + 10;
+    uint64_t target = sched_ticks() + 50; /* far enough that all four are asleep by then */
     for (int i = 0; i < 4; i++)
         th[i] = thread_create("alarmp", sleep_then_log, (void *)(uintptr_t)target, prios[i]);
     for (int i = 0; i < 4; i++)

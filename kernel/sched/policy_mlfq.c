@@ -9,7 +9,7 @@
 #define MLFQ_LEVELS      4
 #define MLFQ_BOOST_TICKS 100
 
-static const int quantum[MLFQ_LEVELS] = {2, 4, 8, 16}; /* ticks */
+static const int quantum[MLFQ_LEVELS] = {4, 8, 16, 32}; /* ticks */
 
 /* Scheduler lock protects all of these. */
 static struct qlink queues[MLFQ_LEVELS];

@@ -70,8 +70,10 @@ void sched_dump(size_t max_events)
     size_t n = (size_t)MIN((uint64_t)MIN(max_events, ARRAY_SIZE(events)), ring_head);
     for (size_t i = 0; i < n; i++)
         events[i] = ring[(ring_head - n + i) & (TRACE_SIZE - 1)];
-    console_print("sched: policy %s, tick %llu, current %s; last %zu events:\n", sched_policy()->name,
-                  (unsigned long long)sched_ticks(), thread_current() ? thread_current()->name : "-", n);
+    console_print("sched: policy %s, tick %llu, current %s, %llu us stolen; last %zu events:\n",
+                  sched_policy()->name, (unsigned long long)sched_ticks(),
+                  thread_current() ? thread_current()->name : "-", (unsigned long long)(sched_stolen_ns() / 1000),
+                  n);
     for (size_t i = 0; i < n; i++)
         print_event(&events[i]);
     console_print("sched: threads:\n");

@@ -79,6 +79,8 @@ void sched_might_sleep(const char *what);
 bool sched_sleep_forbidden(char *why, size_t n);
 #define might_sleep() sched_might_sleep(__func__)
 
+/* Time lost to stalls of the whole CPU (gaps of several ticks), not charged to any thread. */
+uint64_t sched_stolen_ns(void);
 /* Telemetry: a copy of t's counters (the running thread's include its current run), and the trace. */
 struct thread_stats sched_thread_stats(struct thread *t);
 enum sched_event_type { EV_SWITCH, EV_WAKEUP, EV_BLOCK, EV_PREEMPT, EV_EXIT };
