@@ -211,8 +211,8 @@ static void mlfq_boost_prevents_starvation(struct ktest *t)
     mlfq_set_boost_period(period);
     uint64_t boosts = mlfq_boosts();
     uint64_t boosted = victim_longest_wait(400);
-    console_print("    # victim's longest wait: %llu ticks without boosts, %llu with\n", (unsigned long long)starved,
-                  (unsigned long long)boosted);
+    console_print("    # victim's longest wait: %llu ticks without boosts, %llu with\n",
+                  (unsigned long long)starved, (unsigned long long)boosted);
     KTEST_EXPECT(t, starved >= 250);
     KTEST_EXPECT(t, boosted <= period + 30);
     KTEST_EXPECT(t, mlfq_boosts() - boosts >= 3);

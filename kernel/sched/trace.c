@@ -72,8 +72,8 @@ void sched_dump(size_t max_events)
         events[i] = ring[(ring_head - n + i) & (TRACE_SIZE - 1)];
     console_print("sched: policy %s, tick %llu, current %s, %llu us stolen; last %zu events:\n",
                   sched_policy()->name, (unsigned long long)sched_ticks(),
-                  thread_current() ? thread_current()->name : "-", (unsigned long long)(sched_stolen_ns() / 1000),
-                  n);
+                  thread_current() ? thread_current()->name : "-",
+                  (unsigned long long)(sched_stolen_ns() / 1000), n);
     for (size_t i = 0; i < n; i++)
         print_event(&events[i]);
     console_print("sched: threads:\n");
