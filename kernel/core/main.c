@@ -20,6 +20,7 @@
 #include <kestrel/sched.h>
 #include <kestrel/screen.h>
 #include <kestrel/serial.h>
+#include <kestrel/tty.h>
 #include <kestrel/version.h>
 
 struct boot_info boot_info;
@@ -71,6 +72,7 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     timer_init();
     rtc_init();
     keyboard_init();
+    tty_init();
     cpu_sti();
     clock_log_summary();
     sched_init(); /* from here on this flow is the thread "main"; interrupts are on */

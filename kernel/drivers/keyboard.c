@@ -49,6 +49,7 @@ static int led_retries;
 static bool hw_ready; /* the i8042 is initialized: LED commands may go out */
 
 static bool echo; /* "kbdecho": log every typed byte (read-only after init) */
+static void (*text_hook)(const char *s, size_t n); /* set once at boot */
 
 static uint8_t led_bits(uint16_t mods)
 {
@@ -137,6 +138,14 @@ void keyboard_inject(uint8_t scancode)
     /* Logged outside the lock: printk is slow and keyboard readers should not wait for it. */
     if (echo)
         echo_text(text, n);
+    /* Outside the lock too: the terminal echoes, which may print. */
+    if (n && text_hook)
+        text_hook(text, n);
+}
+
+void keyboard_set_text_hook(void (*fn)(const char *s, size_t n))
+{
+    text_hook = fn;
 }
 
 static void keyboard_irq(struct trap_frame *f)

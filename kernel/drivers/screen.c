@@ -1,7 +1,9 @@
 /* The screen console: picks the framebuffer or VGA text backend, replays the boot log onto it and
  * registers it as a printk sink. */
 #include "screen_backend.h"
+#include "vt100.h"
 #include <kestrel/console.h>
+#include <kestrel/kmalloc.h>
 #include <kestrel/printk.h>
 #include <kestrel/screen.h>
 #include <kestrel/spinlock.h>
@@ -13,6 +15,7 @@
  * lock, other writers come straight here: the order is printk lock, then screen lock. */
 static struct spinlock screen_lock = SPINLOCK_INIT("screen");
 static struct textgrid grid;
+static struct vt100 vt; /* the terminal's escape-sequence state (screen_tty_write) */
 static bool ready;
 
 void screen_write(const char *s, size_t n)
@@ -22,6 +25,31 @@ void screen_write(const char *s, size_t n)
     uint64_t flags = spin_lock_irqsave(&screen_lock);
     textgrid_write(&grid, s, n);
     spin_unlock_irqrestore(&screen_lock, flags);
+}
+
+void screen_tty_write(const char *s, size_t n)
+{
+    if (!ready)
+        return;
+    uint64_t flags = spin_lock_irqsave(&screen_lock);
+    /* The terminal's colours are the escape layer's; printk's stay as they were around it. */
+    uint8_t fg = grid.fg, bg = grid.bg;
+    grid.lf_keeps_column = true;
+    vt100_write(&vt, s, n);
+    grid.lf_keeps_column = false;
+    textgrid_flush(&grid);
+    textgrid_set_colour(&grid, fg, bg);
+    spin_unlock_irqrestore(&screen_lock, flags);
+}
+
+size_t screen_take_reply(char *buf, size_t n)
+{
+    if (!ready)
+        return 0;
+    uint64_t flags = spin_lock_irqsave(&screen_lock);
+    size_t got = vt100_take_reply(&vt, buf, n);
+    spin_unlock_irqrestore(&screen_lock, flags);
+    return got;
 }
 
 void screen_set_colour(enum screen_colour fg, enum screen_colour bg)
@@ -91,6 +119,10 @@ void screen_console_init(void)
     }
     /* No other CPU or interrupt handler prints yet, so nothing is logged between the replay and
      * the registration that the screen would miss. */
+    /* Room to keep the main screen while a full-screen program shows the alternate one; without
+     * it the main screen comes back blank. */
+    struct textcell *alt = kmalloc((size_t)grid.rows * grid.cols * sizeof(struct textcell));
+    vt100_init(&vt, &grid, alt);
     replay_log();
     ready = true;
     console_register(&screen_console);

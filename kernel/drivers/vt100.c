@@ -469,6 +469,7 @@ static size_t text_run(const char *s, size_t n)
 void vt100_write(struct vt100 *vt, const char *s, size_t n)
 {
     size_t i = 0;
+    apply_attr(vt); /* others (printk) may have drawn in their colours since */
     while (i < n) {
         if (vt->state != VT_GROUND) {
             sequence_byte(vt, (uint8_t)s[i++]);

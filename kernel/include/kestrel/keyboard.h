@@ -181,3 +181,6 @@ int keyboard_read_event(struct key_event *ev);
 void keyboard_inject(uint8_t scancode);
 /* The oldest unread typed byte (0-255); -EAGAIN when there is none. Never blocks. */
 int keyboard_getchar(void);
+/* Also hands the text of every key to fn (the console tty), in the context that decoded it - the
+ * interrupt handler, or keyboard_inject's caller. The text still goes to keyboard_getchar's ring. */
+void keyboard_set_text_hook(void (*fn)(const char *s, size_t n));

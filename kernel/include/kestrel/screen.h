@@ -39,3 +39,8 @@ void screen_set_colour(enum screen_colour fg, enum screen_colour bg);
 /* Text columns and rows of the screen console, 0 when there is none. */
 unsigned screen_cols(void);
 unsigned screen_rows(void);
+/* Terminal output (the console tty): like screen_write, but through the VT100/ANSI escape-sequence
+ * layer (kernel/drivers/vt100.c), with LF moving down only (the tty's ONLCR adds the CR). */
+void screen_tty_write(const char *s, size_t n);
+/* Takes the escape layer's answers to status requests (CSI 6n), which the tty feeds back as input. */
+size_t screen_take_reply(char *buf, size_t n);
