@@ -73,7 +73,11 @@ void sched_update_priority_locked(struct thread *t);
 
 /* Debug checks (docs/locking.md). might_sleep() panics with context when the caller may not block:
  * interrupts off (which includes interrupt handlers) or a spinlock held. */
+#ifdef NDEBUG
+#define SCHED_DEBUG 0
+#else
 #define SCHED_DEBUG 1
+#endif
 void sched_might_sleep(const char *what);
 /* The check itself: true, with the reason in why, when the caller may not sleep right now. */
 bool sched_sleep_forbidden(char *why, size_t n);

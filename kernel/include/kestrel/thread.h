@@ -121,7 +121,8 @@ void thread_detach(struct thread *t);
 struct thread *thread_current(void);
 /* Gives the CPU to another runnable thread, if the policy has one. */
 void thread_yield(void);
-/* Sleeps for at least ticks timer ticks (TICK_HZ per second); thread_sleep(0) just yields. */
+/* Sleeps until the ticks-th timer tick from now (TICK_HZ per second; the first tick may come at once, so
+ * the sleep lasts between ticks-1 and ticks periods); thread_sleep(0) just yields. */
 void thread_sleep(uint64_t ticks);
 void thread_sleep_ms(uint64_t ms);
 
