@@ -204,7 +204,7 @@ static ssize_t do_write(struct file *f, const void *buf, size_t count, uint64_t 
 ssize_t vfs_read(struct file *f, void *buf, size_t count)
 {
     ssize_t n = do_read(f, buf, count, f->pos);
-    if (n > 0)
+    if (n > 0 && !f->ops) /* pipes and devices have no position */
         f->pos += (uint64_t)n;
     return n;
 }

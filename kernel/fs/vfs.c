@@ -14,6 +14,17 @@ int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **ou
     return err;
 }
 
+int vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir)
+{
+    struct nameidata nd;
+    nd_init(&nd, cwd);
+    int err = nd_walk_parent(&nd, path);
+    if (!err)
+        *dir = inode_get(nd.dir);
+    nd_done(&nd);
+    return err;
+}
+
 static int inode_getattr(struct inode *inode, struct stat *st)
 {
     if (inode->ops->getattr)

@@ -254,6 +254,42 @@ SYSCALL_DEFINE3(writev, int, fd, const void *, iov, int, iovcnt)
     return do_readv(fd, iov, iovcnt, -1, true);
 }
 
+/* preadv/pwritev: the x86-64 ABI passes the whole offset in pos_l (pos_h is for 32-bit ABIs). */
+static long do_preadv(int fd, const void *iov, int iovcnt, int64_t pos, bool write)
+{
+    long err = check_pos(fd, pos, write);
+    return err ? err : do_readv(fd, iov, iovcnt, pos, write);
+}
+
+SYSCALL_DEFINE5(preadv, int, fd, const void *, iov, int, iovcnt, int64_t, pos_l, int64_t, pos_h)
+{
+    (void)pos_h;
+    return do_preadv(fd, iov, iovcnt, pos_l, false);
+}
+
+SYSCALL_DEFINE5(pwritev, int, fd, const void *, iov, int, iovcnt, int64_t, pos_l, int64_t, pos_h)
+{
+    (void)pos_h;
+    return do_preadv(fd, iov, iovcnt, pos_l, true);
+}
+
+/* The v2 forms: offset -1 means the file position; no RWF_* flag is supported. */
+SYSCALL_DEFINE6(preadv2, int, fd, const void *, iov, int, iovcnt, int64_t, pos_l, int64_t, pos_h, int, flags)
+{
+    (void)pos_h;
+    if (flags)
+        return -EOPNOTSUPP;
+    return pos_l == -1 ? do_readv(fd, iov, iovcnt, -1, false) : do_preadv(fd, iov, iovcnt, pos_l, false);
+}
+
+SYSCALL_DEFINE6(pwritev2, int, fd, const void *, iov, int, iovcnt, int64_t, pos_l, int64_t, pos_h, int, flags)
+{
+    (void)pos_h;
+    if (flags)
+        return -EOPNOTSUPP;
+    return pos_l == -1 ? do_readv(fd, iov, iovcnt, -1, true) : do_preadv(fd, iov, iovcnt, pos_l, true);
+}
+
 SYSCALL_DEFINE3(lseek, int, fd, int64_t, offset, int, whence)
 {
     struct file *f = fget(fd);
@@ -547,6 +583,25 @@ SYSCALL_DEFINE3(fchown, int, fd, uint32_t, uid, uint32_t, gid)
     }
     file_put(f);
     return err;
+}
+
+#define LOCK_SH 1
+#define LOCK_EX 2
+#define LOCK_NB 4
+#define LOCK_UN 8
+
+/* flock: validated and granted, like the record locks (see fcntl_getlk). */
+SYSCALL_DEFINE2(flock, int, fd, int, op)
+{
+    struct file *f = fget(fd);
+    if (!f)
+        return -EBADF;
+    int kind = op & ~LOCK_NB;
+    long r = kind == LOCK_SH || kind == LOCK_EX || kind == LOCK_UN ? 0 : -EINVAL;
+    if (!r && (f->flags & O_PATH))
+        r = -EBADF;
+    file_put(f);
+    return r;
 }
 
 /* tmpfs has nothing to write back: these only validate the descriptor. */

@@ -51,6 +51,31 @@ static void own_new(struct inode *base, const char *path)
         vfs_chown(base, path, uid, gid, AT_SYMLINK_NOFOLLOW);
 }
 
+/* Creating a name (create true) or removing one needs write and search permission on its
+ * directory; in a sticky directory (/tmp) removing also needs owning the file or the directory.
+ * Existing names being created and missing ones being removed are left to the VFS, whose
+ * EEXIST and ENOENT come first on Linux too. */
+static int may_change_dir(struct inode *base, const char *path, bool create)
+{
+    uint32_t uid, gid;
+    current_fsids(&uid, &gid);
+    if (uid == 0)
+        return 0;
+    struct inode *victim = NULL, *dir;
+    bool exists = vfs_lookup(base, path, AT_SYMLINK_NOFOLLOW, &victim) == 0;
+    int err = 0;
+    if (exists != create && vfs_lookup_parent(base, path, &dir) == 0) {
+        if (!may_access(dir, uid, gid, MAY_WRITE | MAY_EXEC))
+            err = -EACCES;
+        else if (!create && (dir->mode & S_ISVTX) && dir->uid != uid && victim->uid != uid)
+            err = -EPERM;
+        inode_put(dir);
+    }
+    if (victim)
+        inode_put(victim);
+    return err;
+}
+
 /* What an open of an existing file needs, by its flags. */
 static int open_mask(int flags)
 {
@@ -75,6 +100,10 @@ static int open_locked(struct inode *base, const char *path, int flags, uint32_t
         inode_put(existing);
         if (!ok && !((flags & O_CREAT) && (flags & O_EXCL)))
             return -EACCES;
+    } else if (flags & O_CREAT) {
+        int err = may_change_dir(base, path, true);
+        if (err)
+            return err;
     }
     int err = vfs_open(base, path, flags, mode, out);
     if (!err && (flags & O_CREAT) && !existed)
@@ -261,7 +290,9 @@ SYSCALL_DEFINE5(statx, int, dirfd, const char *, path, int, flags, unsigned, mas
 
 static int mkdir_op(struct inode *base, const char *path, void *arg)
 {
-    int err = vfs_mkdir(base, path, *(uint32_t *)arg);
+    int err = may_change_dir(base, path, true);
+    if (!err)
+        err = vfs_mkdir(base, path, *(uint32_t *)arg);
     if (!err)
         own_new(base, path);
     return err;
@@ -286,7 +317,9 @@ struct mknod_arg {
 static int mknod_op(struct inode *base, const char *path, void *arg)
 {
     struct mknod_arg *a = arg;
-    int err = vfs_mknod(base, path, a->mode, a->dev);
+    int err = may_change_dir(base, path, true);
+    if (!err)
+        err = vfs_mknod(base, path, a->mode, a->dev);
     if (!err)
         own_new(base, path);
     return err;
@@ -320,13 +353,15 @@ SYSCALL_DEFINE3(mknod, const char *, path, uint32_t, mode, unsigned, dev)
 static int unlink_op(struct inode *base, const char *path, void *arg)
 {
     (void)arg;
-    return vfs_unlink(base, path);
+    int err = may_change_dir(base, path, false);
+    return err ? err : vfs_unlink(base, path);
 }
 
 static int rmdir_op(struct inode *base, const char *path, void *arg)
 {
     (void)arg;
-    return vfs_rmdir(base, path);
+    int err = may_change_dir(base, path, false);
+    return err ? err : vfs_rmdir(base, path);
 }
 
 SYSCALL_DEFINE3(unlinkat, int, dirfd, const char *, path, int, flags)
@@ -376,6 +411,11 @@ static long with_paths(int dfd1, const char *up1, int dfd2, const char *up2, boo
 
 static int rename_op(struct inode *b1, const char *p1, struct inode *b2, const char *p2, int flags)
 {
+    int err = may_change_dir(b1, p1, false);
+    if (!err)
+        err = may_change_dir(b2, p2, true);
+    if (err)
+        return err;
     return vfs_rename(b1, p1, b2, p2, (unsigned)flags);
 }
 
@@ -397,6 +437,9 @@ SYSCALL_DEFINE2(rename, const char *, oldpath, const char *, newpath)
 
 static int link_op(struct inode *b1, const char *p1, struct inode *b2, const char *p2, int flags)
 {
+    int err = may_change_dir(b2, p2, true);
+    if (err)
+        return err;
     return vfs_link(b1, p1, b2, p2, flags & AT_SYMLINK_FOLLOW);
 }
 
@@ -417,7 +460,9 @@ SYSCALL_DEFINE2(link, const char *, oldpath, const char *, newpath)
 
 static int symlink_op(struct inode *base, const char *path, void *arg)
 {
-    int err = vfs_symlink(arg, base, path);
+    int err = may_change_dir(base, path, true);
+    if (!err)
+        err = vfs_symlink(arg, base, path);
     if (!err)
         own_new(base, path);
     return err;

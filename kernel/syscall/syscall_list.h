@@ -148,9 +148,13 @@
     X(280, utimensat)                                                                                        \
     X(292, dup3)                                                                                             \
     X(293, pipe2)                                                                                            \
+    X(295, preadv)                                                                                           \
+    X(296, pwritev)                                                                                          \
     X(302, prlimit64)                                                                                        \
     X(316, renameat2)                                                                                        \
     X(318, getrandom)                                                                                        \
+    X(327, preadv2)                                                                                          \
+    X(328, pwritev2)                                                                                         \
     X(332, statx)                                                                                            \
     X(334, rseq)                                                                                             \
     X(439, faccessat2)

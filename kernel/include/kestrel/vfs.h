@@ -55,6 +55,8 @@ struct inode *vfs_root(void);
 
 /* Resolves a path to its inode (a reference). flags: AT_SYMLINK_NOFOLLOW. */
 int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out);
+/* The directory the path's last component lives in (a reference), for permission checks. */
+int vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir);
 
 /* open(2): O_CREAT (mode is already masked with the umask), O_EXCL, O_TRUNC, O_DIRECTORY,
  * O_NOFOLLOW, O_APPEND, O_PATH. Device and FIFO special files go to vfs_open_special (-ENXIO
