@@ -26,8 +26,8 @@ KERNEL_ELF  := $(BUILD)/kernel.elf
 KERNEL_BOOT := $(BUILD)/kestrel.elf
 ISO         := $(BUILD)/kestrel.iso
 
-.PHONY: FORCE all kernel iso run debug test deps format format-check host-tests clean bench userland
-all: kernel iso host-tests $(BUILD)/bench/bench $(BUILD)/bench/hello userland
+.PHONY: FORCE all kernel iso run debug test deps format format-check host-tests clean bench userland proc-fixtures
+all: kernel iso host-tests $(BUILD)/bench/bench $(BUILD)/bench/hello userland proc-fixtures
 
 kernel: $(KERNEL_BOOT)
 
@@ -115,6 +115,8 @@ HOST_LIB_SRCS += kernel/fs/file.c
 HOST_LIB_SRCS += kernel/fs/tmpfs.c
 HOST_LIB_SRCS += kernel/fs/initramfs.c
 HOST_LIB_SRCS += kernel/proc/elf.c
+HOST_LIB_SRCS += kernel/proc/cred.c
+HOST_LIB_SRCS += kernel/lib/chacha20.c
 HOST_LIB_SRCS += kernel/mm/vma.c
 HOST_LIB_SRCS += kernel/drivers/tty/ldisc.c
 HOST_LIB_SRCS += kernel/drivers/textgrid.c
@@ -146,6 +148,14 @@ $(INITRAMFS): $(USER_PROGS) $(UTEST_PROGS) tools/mkinitramfs.py $(wildcard user/
 	@$(if $(Q),echo "  CPIO    $@")
 	$(Q)$(PYTHON) tools/mkinitramfs.py --build $(BUILD) --out $@
 userland: $(USER_PROGS) $(UTEST_PROGS) $(INITRAMFS)
+
+# The process core's boot fixtures (tests/proc/*.c): static programs tests/run_all.py runs as /init.
+PROC_FIXTURES := $(patsubst tests/proc/%.c,$(BUILD)/proc/%,$(wildcard tests/proc/*.c))
+$(PROC_FIXTURES): $(BUILD)/proc/%: tests/proc/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSLCC  $@")
+	$(Q)musl-gcc $(USER_CFLAGS) -o $@ $<
+proc-fixtures: $(PROC_FIXTURES)
 
 deps:
 	@bash tools/deps.sh

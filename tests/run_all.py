@@ -130,6 +130,22 @@ def keyboard_echo(build, logs):
     return [("drivers/keyboard-echo", r.status == "matched", r.describe())]
 
 
+def proc_init_boot(build, logs):
+    """Process core milestone: a static musl program, alone in an initramfs as /init, writes through
+    fd 1 and exits; the kernel logs its status (7, chosen to be unmistakable)."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import mkinitramfs
+    cpio = os.path.join(build, "proc", "init_hello.cpio")
+    with open(cpio, "wb") as out:
+        mkinitramfs.write_cpio([mkinitramfs.file_entry("init", os.path.join(build, "proc", "init_hello"), 0o755)],
+                               out)
+    r = qemu.boot("proc-init-hello", logs, timeout=60, kernel=os.path.join(build, "kestrel.elf"),
+                  append="console=ttyS0", extra=["-initrd", cpio],
+                  wait_for=r"init \(pid 1\) (exited|killed)[^\n]*\n")
+    ok = r.status == "matched" and "hello from user space" in r.log and "exited with status 7" in r.log
+    return [("proc/init-hello-runs-as-pid-1", ok, r.describe())]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -148,7 +164,8 @@ def main():
                   pool.submit(iso_boot, args.build, logs, "ovmf"),
                   pool.submit(keyboard_echo, args.build, logs),
                   pool.submit(run_bench.host_quick_check, args.build),
-                  pool.submit(user_suites.host_oracle, args.build)]
+                  pool.submit(user_suites.host_oracle, args.build),
+                  pool.submit(proc_init_boot, args.build, logs)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
         for fut in others:

@@ -17,6 +17,7 @@
 #include <kestrel/page.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/process.h>
 #include <kestrel/sched.h>
 #include <kestrel/screen.h>
 #include <kestrel/serial.h>
@@ -76,6 +77,7 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     cpu_sti();
     clock_log_summary();
     sched_init(); /* from here on this flow is the thread "main"; interrupts are on */
+    proc_init();  /* system-call entry and per-CPU data, before anything can enter user mode */
 
     const char *crash = cmdline_get("crash");
     if (crash)
@@ -83,6 +85,8 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     const char *tests = cmdline_get("test");
     if (tests)
         run_tests_and_stop(tests);
+    /* INIT: the tmpfs root with the initramfs, then /init (or init=) as pid 1 when there is a module. */
+    proc_start_init("/init");
     printk(LOG_INFO, "boot: done; idle\n");
     for (;;)
         cpu_hlt();

@@ -12,6 +12,7 @@
 #include <kestrel/format.h>
 #include <kestrel/mutex.h>
 #include <kestrel/panic.h>
+#include <kestrel/process.h>
 #include <kestrel/spinlock.h>
 #include <kestrel/string.h>
 #include <kestrel/time.h>
@@ -149,6 +150,7 @@ static void switch_away(void)
     current = next;
     sched_spin.owner = next; /* the lock passes to the next thread, which releases it */
     tss_set_kernel_stack(next->stack_top);
+    process_switch_to(next); /* user-mode entry stack, FS/GS base and address space of next */
     fpu_save(&prev->fpu);
     fpu_restore(&next->fpu);
     uint64_t my_flags = sched_spin_flags;

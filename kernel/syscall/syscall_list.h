@@ -99,6 +99,8 @@
     X(119, setresgid)                                                                                        \
     X(120, getresgid)                                                                                        \
     X(121, getpgid)                                                                                          \
+    X(122, setfsuid)                                                                                         \
+    X(123, setfsgid)                                                                                         \
     X(124, getsid)                                                                                           \
     X(127, rt_sigpending)                                                                                    \
     X(128, rt_sigtimedwait)                                                                                  \
@@ -117,6 +119,8 @@
     X(165, mount)                                                                                            \
     X(166, umount2)                                                                                          \
     X(169, reboot)                                                                                           \
+    X(170, sethostname)                                                                                      \
+    X(171, setdomainname)                                                                                    \
     X(186, gettid)                                                                                           \
     X(200, tkill)                                                                                            \
     X(201, time)                                                                                             \

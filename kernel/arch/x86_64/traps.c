@@ -1,10 +1,12 @@
 /* Trap dispatch: registered handlers for interrupts, the exception table for faults the kernel
  * expects, and a full report (registers, decoded error, symbolized backtrace) for the rest. */
 #include <arch/cpu.h>
+#include <arch/syscall.h>
 #include <arch/trap.h>
 #include <kestrel/backtrace.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/process.h>
 #include <kestrel/sched.h>
 
 static trap_handler_t handlers[256];
@@ -128,6 +130,10 @@ static void handle_exception(struct trap_frame *f)
         console_print("NMI received at %016llx\n", (unsigned long long)f->rip);
         return;
     }
+    if (f->cs & 3) { /* user code's own fault: a signal for the process, not a kernel panic */
+        user_exception(f);
+        return;
+    }
     trap_die(f);
 }
 
@@ -143,12 +149,14 @@ void trap_dispatch(struct trap_frame *f)
 {
     if (f->vector < 32) {
         handle_exception(f);
-        return;
+    } else {
+        if (handlers[f->vector])
+            handlers[f->vector](f);
+        /* The spurious vector must not be acknowledged: the APIC did not count it as in service. */
+        if (f->vector != VEC_SPURIOUS && irq_eoi)
+            irq_eoi();
+        sched_preempt_check(f->rflags); /* after the EOI: the next thread may run for a long time */
     }
-    if (handlers[f->vector])
-        handlers[f->vector](f);
-    /* The spurious vector must not be acknowledged: the APIC did not count it as in service. */
-    if (f->vector != VEC_SPURIOUS && irq_eoi)
-        irq_eoi();
-    sched_preempt_check(f->rflags); /* after the EOI: the next thread may run for a long time */
+    if (f->cs & 3)
+        return_to_user_work(f); /* signals before ring 3 again; returns with interrupts off */
 }

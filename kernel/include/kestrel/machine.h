@@ -6,6 +6,8 @@
 extern bool machine_test_mode;
 
 __noreturn void machine_poweroff(void);
+/* Resets the machine (reboot(2)'s RESTART): with QEMU's -no-reboot, QEMU exits. */
+__noreturn void machine_restart(void);
 /* In test mode: make QEMU exit with the pass/fail code; otherwise power off or halt. */
 __noreturn void machine_stop_passed(void);
 __noreturn void machine_stop_failed(void);

@@ -3,6 +3,7 @@
  * contract between the process core (kernel/proc), user memory (kernel/mm/uvm), files
  * (kernel/fs/file table) and signals (kernel/proc/signal); each owns the part marked for it. */
 #pragma once
+#include <kestrel/cred.h>
 #include <kestrel/spinlock.h>
 #include <kestrel/types.h>
 #include <kestrel/waitqueue.h>
@@ -14,17 +15,8 @@ struct sighand; /* signal dispositions: kestrel/signal.h */
 struct thread;
 struct trap_frame;
 
-#define NGROUPS_MAX_KESTREL 32
-#define COMM_LEN            16
-#define RLIMIT_COUNT        16 /* RLIMIT_NLIMITS on Linux */
-
-/* Credentials as Linux keeps them: real, effective, saved and filesystem ids. */
-struct cred {
-    uint32_t uid, euid, suid, fsuid;
-    uint32_t gid, egid, sgid, fsgid;
-    uint32_t ngroups;
-    uint32_t groups[NGROUPS_MAX_KESTREL];
-};
+#define COMM_LEN     16
+#define RLIMIT_COUNT 16 /* RLIMIT_NLIMITS on Linux */
 
 struct fs_context {
     struct inode *cwd;  /* counted reference */
@@ -42,7 +34,7 @@ enum process_state {
 };
 
 struct process {
-    int pid; /* = the thread-group id: the tid of its first thread */
+    int pid; /* from the process core's pid allocator (1 is init); also the tid of its first thread */
     int pgid;
     int sid;
     enum process_state state;
@@ -55,6 +47,18 @@ struct process {
     struct waitqueue child_wait; /* the parent sleeps here in wait4 */
     int exit_status;             /* wait(2) status word: (code << 8), or the signal number (| 0x80 core) */
     bool stopped_report;         /* a stop or continue the parent has not collected (WUNTRACED/WCONTINUED) */
+    int stop_status;             /* with stopped_report: 0x7f | (sig << 8) for a stop, 0xffff for continue */
+    int exit_signal;             /* sent to the parent at exit: SIGCHLD, or clone's CSIGNAL bits */
+    uint32_t child_events;       /* bumped (with child_wait woken) whenever a child changes state */
+    bool did_exec;               /* setpgid on a child that has exec'd fails with EACCES */
+    struct qlink hash_link;      /* in the pid hash */
+    struct qlink all_link;       /* in the list of every process (process_list) */
+
+    /* vfork: the parent sleeps on its own vfork_wait until the child, which points at it through
+     * vfork_parent, execs or exits and sets the parent's vfork_done. */
+    struct process *vfork_parent;
+    struct waitqueue vfork_wait;
+    bool vfork_done;
 
     /* Threads of this process. */
     struct qlink threads; /* of struct thread, by user.group_link */
@@ -77,9 +81,11 @@ struct process {
 /* Per-thread user-mode state, embedded in struct thread as `user` (kernel threads have proc NULL). */
 struct thread_user {
     struct process *proc;
+    int tid;                  /* the user-visible thread id (gettid) */
     struct qlink group_link;  /* in proc->threads */
     struct trap_frame *frame; /* user registers saved at kernel entry (top of the kernel stack) */
     uint64_t fs_base;         /* arch_prctl(ARCH_SET_FS): TLS pointer, restored on every switch */
+    uint64_t gs_base;         /* arch_prctl(ARCH_SET_GS), likewise */
     uint64_t clear_child_tid; /* set_tid_address: zeroed and futex-woken at exit */
     uint64_t robust_list, robust_len;
     uint64_t sigmask;       /* blocked signals */
@@ -90,7 +96,48 @@ struct thread_user {
     int altstack_flags;
 };
 
+/* The process tree lock: protects every process's family fields, state, exit and stop reports, pgid
+ * and sid, the pid hash and process_list. A spinlock (interrupts off): hold it briefly, never while
+ * sleeping or touching user memory. Taken after a process's own lock, never before. */
+extern struct spinlock process_tree_lock;
+/* Every process, live or zombie, by all_link; walk it with process_tree_lock held. */
+extern struct qlink process_list;
+#define process_for_each(p)                                                                                  \
+    for (struct process *p = qlist_entry(process_list.next, struct process, all_link);                       \
+         &p->all_link != &process_list; p = qlist_entry(p->all_link.next, struct process, all_link))
+
 /* The process the running thread belongs to, or NULL for a kernel thread. */
 struct process *current_process(void);
 /* Finds a live or zombie process by pid; NULL when none. Caller holds process_tree_lock. */
 struct process *process_find(int pid);
+
+/* Ends the calling process: status is the wait(2) status word ((code & 0xff) << 8 for exit, the
+ * signal number (| 0x80 for a core dump) for a fatal signal). Closes its files, drops its memory,
+ * gives its children to init, becomes a zombie and wakes the parent. */
+__noreturn void process_exit(int status);
+/* The default action of a fatal signal: ends the process with that signal as its status, with the
+ * core flag (0x80) for the signals whose default action dumps core. */
+__noreturn void process_exit_by_signal(int signo);
+/* A fault in user code (an exception, or an unresolvable page fault): delivers sig with si_code
+ * and si_addr when signal delivery exists, and ends the process otherwise. May return (a handler
+ * will run). */
+void process_fault_signal(int sig, int code, uint64_t addr);
+/* Tells the parent that child changed state (exit, stop, continue): bumps child_events and wakes
+ * the parent's wait4. Caller holds process_tree_lock. */
+void process_notify_parent_locked(struct process *child);
+
+/* Runs just before every return to user mode (system calls, and interrupts and exceptions taken in
+ * user mode), with interrupts on and f the thread's user frame: the place for work that must happen
+ * before user code runs again - signal delivery (kernel/proc/signal) plugs in here. Returns with
+ * interrupts off and f checked for ring 3 (a non-canonical rip ends the process with SIGSEGV). */
+void return_to_user_work(struct trap_frame *f);
+
+/* The scheduler calls this (lock held, interrupts off) just before switching to next: loads next's
+ * kernel stack for the user-mode entries, its FS/GS bases and its address space. */
+void process_switch_to(struct thread *next);
+
+/* Boot: system-call MSRs and per-CPU data. */
+void proc_init(void);
+/* Boot: mounts a tmpfs root, unpacks the initramfs (the first boot module) into it and starts path
+ * (or init= from the command line) as pid 1. Returns 0 or a negative errno (no module, exec failed). */
+int proc_start_init(const char *path);

@@ -2,6 +2,7 @@
  * its policies and the synchronization primitives share. */
 #pragma once
 #include <arch/context.h>
+#include <kestrel/process.h>
 #include <kestrel/rbtree.h>
 #include <kestrel/waitqueue.h>
 
@@ -105,6 +106,8 @@ struct thread {
     uint64_t woken_ns; /* when it was last woken, 0 if it has run since */
 
     struct fpu_state fpu; /* saved x87/SSE registers while not running */
+
+    struct thread_user user; /* user-mode state (kestrel/process.h); user.proc is NULL for kernel threads */
 };
 
 /* Creates a runnable thread that calls fn(arg); its return value becomes the exit code. Returns the

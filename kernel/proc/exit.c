@@ -1,0 +1,148 @@
+/* The end of a process: releasing what it holds, giving its children to init, becoming a zombie for the
+ * parent's wait4, and the special case of init itself. */
+#include "internal.h"
+#include <arch/cpu.h>
+#include <kestrel/file.h>
+#include <kestrel/fs.h>
+#include <kestrel/machine.h>
+#include <kestrel/panic.h>
+#include <kestrel/printk.h>
+#include <kestrel/sched.h>
+#include <kestrel/uaccess.h>
+#include <kestrel/uvm.h>
+
+/* Init has nobody to report to: say how it ended and stop the machine (Linux would panic; a clean
+ * stop serves the test harness and tools/krun better, and the log line says what happened). */
+static __noreturn void init_exited(int status)
+{
+    if (status & 0x7f)
+        pr_notice("proc: init (pid 1) killed by signal %d%s\n", status & 0x7f,
+                  status & 0x80 ? " (core)" : "");
+    else
+        pr_notice("proc: init (pid 1) exited with status %d\n", (status >> 8) & 0xff);
+    if (machine_test_mode) {
+        if (status == 0)
+            machine_stop_passed();
+        machine_stop_failed();
+    }
+    machine_poweroff();
+}
+
+/* The vfork parent may run again: the child no longer uses its memory. */
+void process_vfork_release(struct process *p)
+{
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
+    struct process *parent = p->vfork_parent;
+    p->vfork_parent = NULL;
+    if (parent)
+        parent->vfork_done = true;
+    spin_unlock_irqrestore(&process_tree_lock, flags);
+    if (parent)
+        wq_wake_all(&parent->vfork_wait);
+}
+
+/* Everything a zombie does not need. Sleeps (files, memory): no lock held. */
+static void release_resources(struct process *p, struct thread *t)
+{
+    if (t->user.clear_child_tid) {
+        int zero = 0; /* the futex wake that should follow comes with futexes */
+        (void)copy_to_user((void *)t->user.clear_child_tid, &zero, sizeof(zero));
+    }
+    if (p->files) {
+        files_put(p->files);
+        p->files = NULL;
+    }
+    if (p->fs.cwd)
+        inode_put(p->fs.cwd);
+    if (p->fs.root)
+        inode_put(p->fs.root);
+    p->fs.cwd = p->fs.root = NULL;
+    struct mm *mm = p->mm;
+    p->mm = NULL; /* first, so no switch loads it again */
+    if (mm)
+        mm_put(mm);
+    if (signal_exit && p->sighand)
+        signal_exit(p);
+    process_vfork_release(p);
+}
+
+/* Gives every child of p to init (or, with no init, lets each go: a zombie is freed at once, a live
+ * one is freed when it exits). Lock held. */
+static void reparent_children_locked(struct process *p)
+{
+    struct process *heir = init_process != p ? init_process : NULL;
+    while (!qlist_empty(&p->children)) {
+        struct process *c = qlist_entry(p->children.next, struct process, sibling);
+        qlist_remove(&c->sibling);
+        c->parent = heir;
+        if (heir)
+            qlist_push_back(&heir->children, &c->sibling);
+        if (c->state == PROCESS_ZOMBIE) {
+            if (heir)
+                process_notify_parent_locked(c);
+            else
+                process_free_locked(c);
+        }
+    }
+}
+
+__noreturn void process_exit(int status)
+{
+    struct thread *t = thread_current();
+    struct process *p = t->user.proc;
+    if (!p)
+        panic("process_exit from kernel thread %s", t->name);
+    if (p == init_process)
+        init_exited(status);
+    release_resources(p, t);
+
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    qlist_remove(&t->user.group_link);
+    p->nthreads--;
+    p->utime_ns += sched_thread_stats(t).run_ns;
+    spin_unlock_irqrestore(&p->lock, flags);
+
+    flags = spin_lock_irqsave(&process_tree_lock);
+    reparent_children_locked(p);
+    p->exit_status = status;
+    p->state = PROCESS_ZOMBIE;
+    /* From here the parent may free p at any moment: this thread stops being p's first. */
+    t->user.proc = NULL;
+    struct process *parent = p->parent;
+    if (!parent || (signal_child_exited && signal_child_exited(parent, p))) {
+        process_free_locked(p); /* nobody will wait for it */
+        if (parent) {
+            parent->child_events++;
+            wq_wake_all(&parent->child_wait); /* a waiter may now have no children: ECHILD */
+        }
+    } else {
+        process_notify_parent_locked(p);
+    }
+    spin_unlock_irqrestore(&process_tree_lock, flags);
+    thread_exit(0);
+}
+
+/* Signals whose default action is "core" (signal(7)); Kestrel writes no core file but reports it. */
+static bool dumps_core(int sig)
+{
+    switch (sig) {
+    case SIGQUIT:
+    case SIGILL:
+    case SIGTRAP:
+    case SIGABRT:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGSEGV:
+    case SIGXCPU:
+    case SIGXFSZ:
+    case SIGSYS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+__noreturn void process_exit_by_signal(int signo)
+{
+    process_exit((signo & 0x7f) | (dumps_core(signo) ? 0x80 : 0));
+}

@@ -1,0 +1,174 @@
+/* Bringing user space up: the system-call MSRs at boot, then the root filesystem (a tmpfs holding the
+ * initramfs the boot loader passed as the first module) and pid 1, started like Linux starts init:
+ * the init= path (default /init, then the usual fallbacks) with the console on fds 0, 1 and 2, the
+ * command line's "key=value" words as its environment and the words after "--" as its arguments. */
+#include "internal.h"
+#include <kestrel/bootinfo.h>
+#include <kestrel/chardev.h>
+#include <kestrel/cmdline.h>
+#include <kestrel/file.h>
+#include <kestrel/initramfs.h>
+#include <kestrel/kmalloc.h>
+#include <kestrel/mm.h>
+#include <kestrel/panic.h>
+#include <kestrel/printk.h>
+#include <kestrel/string.h>
+#include <kestrel/tmpfs.h>
+#include <kestrel/vfs.h>
+
+#define INIT_MAX_WORDS 32
+
+void proc_init(void)
+{
+    syscall_init();
+}
+
+/* The tmpfs root with the initramfs unpacked into it, and /dev populated. */
+static int root_setup(struct inode **out)
+{
+    if (boot_info.nmodules == 0)
+        return -ENOENT;
+    struct super_block *sb;
+    int err = tmpfs_mount(&sb);
+    if (err)
+        return err;
+    vfs_set_root(sb->root);
+    vfs_set_clock(vfs_realtime_clock);
+    const struct boot_module *m = &boot_info.modules[0];
+    err = initramfs_unpack(sb->root, phys_to_virt(m->start), m->end - m->start);
+    if (err)
+        pr_warn("init: initramfs: error %d (unpacked what it could)\n", err);
+    struct inode *dev;
+    if (vfs_lookup(NULL, "/dev", 0, &dev) == -ENOENT) {
+        vfs_mkdir(NULL, "/dev", 0755);
+        err = vfs_lookup(NULL, "/dev", 0, &dev);
+    } else {
+        err = 0;
+    }
+    if (!err) {
+        chardev_init_builtin();
+        err = devfs_populate(dev);
+        inode_put(dev);
+    }
+    if (err)
+        pr_warn("init: /dev: error %d\n", err);
+    *out = sb->root;
+    return 0;
+}
+
+/* fds 0, 1 and 2 on /dev/console, as Linux gives init. Without a console init starts with none. */
+static void open_console(struct process *p)
+{
+    struct file *f;
+    vfs_lock();
+    int err = vfs_open(NULL, "/dev/console", O_RDWR, 0, &f);
+    vfs_unlock();
+    if (err) {
+        pr_warn("init: cannot open /dev/console: error %d\n", err);
+        return;
+    }
+    for (int fd = 0; fd < 3; fd++)
+        fd_install(p->files, fd ? vfs_file_get(f) : f, fd, FILES_DEFAULT_LIMIT, false);
+}
+
+struct init_args {
+    const char *paths[6]; /* candidates, tried in order; NULL-terminated */
+    char *argv[INIT_MAX_WORDS + 2];
+    char *envp[INIT_MAX_WORDS + 3];
+    char words[1024]; /* the command line, split in place */
+};
+
+/* Splits the command line: "key=value" words (but init=) go to the environment, words after "--" to
+ * the arguments; argv[0] stays free for the path. */
+static void split_cmdline(struct init_args *a)
+{
+    strlcpy(a->words, cmdline_raw(), sizeof(a->words));
+    size_t argc = 1, envc = 0;
+    a->envp[envc++] = "HOME=/";
+    a->envp[envc++] = "TERM=linux";
+    bool after_dashes = false;
+    char *w = a->words;
+    while (*w) {
+        while (*w == ' ')
+            *w++ = '\0';
+        if (!*w)
+            break;
+        char *word = w;
+        while (*w && *w != ' ')
+            w++;
+        if (*w)
+            *w++ = '\0';
+        if (after_dashes) {
+            if (argc < INIT_MAX_WORDS)
+                a->argv[argc++] = word;
+        } else if (strcmp(word, "--") == 0) {
+            after_dashes = true;
+        } else if (strchr(word, '=') && strncmp(word, "init=", 5) != 0 && envc < INIT_MAX_WORDS + 2) {
+            a->envp[envc++] = word;
+        }
+    }
+    a->argv[argc] = NULL;
+    a->envp[envc] = NULL;
+}
+
+/* Runs in pid 1's thread: the first path that execs wins. */
+static int init_exec(void *arg)
+{
+    struct init_args *a = arg;
+    int err = -ENOENT;
+    for (int i = 0; a->paths[i]; i++) {
+        a->argv[0] = (char *)a->paths[i];
+        err = process_execve(a->paths[i], a->argv, a->envp);
+        if (err == 0) {
+            pr_info("init: started %s as pid 1\n", a->paths[i]);
+            break;
+        }
+        pr_warn("init: cannot run %s: error %d\n", a->paths[i], err);
+    }
+    /* The frame now points at the new program, whose strings were copied to its stack. */
+    kfree(a);
+    return err;
+}
+
+int proc_start_init(const char *path)
+{
+    struct inode *root;
+    int err = root_setup(&root);
+    if (err) {
+        pr_info("init: no initramfs module: no user space (error %d)\n", err);
+        return err;
+    }
+    struct init_args *a = kzalloc(sizeof(*a));
+    struct process *p = process_alloc();
+    struct files *files = files_create();
+    if (!a || !p || !files) {
+        kfree(a);
+        if (p)
+            process_discard(p);
+        if (files)
+            files_put(files);
+        return -ENOMEM;
+    }
+    const char *want = cmdline_get("init");
+    a->paths[0] = want && *want ? want : path;
+    const char *fallbacks[] = {"/sbin/init", "/etc/init", "/bin/init", "/bin/sh"};
+    for (size_t i = 0; i < ARRAY_SIZE(fallbacks); i++)
+        a->paths[i + 1] = fallbacks[i];
+    split_cmdline(a);
+
+    strlcpy(p->comm, "init", sizeof(p->comm));
+    p->fs.cwd = inode_get(root);
+    p->fs.root = inode_get(root);
+    p->files = files;
+    err = process_register(p, NULL);
+    if (!err && p->pid != 1)
+        panic("init: got pid %d, not 1", p->pid);
+    if (!err) {
+        init_process = p;
+        open_console(p);
+        err = user_thread_start_setup(p, init_exec, a);
+    }
+    if (err)
+        panic("init: cannot start the first process: error %d", err);
+    return 0;
+}

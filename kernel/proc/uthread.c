@@ -1,0 +1,153 @@
+/* User threads: starting one in ring 3 with a given register frame, and the work every return to user
+ * mode does first. A user thread is a kernel thread whose stack top holds its user trap frame. */
+#include "internal.h"
+#include <arch/cpu.h>
+#include <kestrel/kmalloc.h>
+#include <kestrel/printk.h>
+#include <kestrel/string.h>
+#include <kestrel/uaccess.h>
+#include <kestrel/uvm.h>
+
+/* What a new thread needs from its creator; the creator may return before the thread first runs. */
+struct user_start {
+    struct fpu_state fpu; /* first: kmalloc's 16-byte alignment is FXRSTOR's */
+    bool has_fpu;
+    struct trap_frame frame;
+    struct process *proc;
+    uint64_t fs_base, gs_base;
+    uint64_t set_child_tid, clear_child_tid;
+    uint64_t sigmask; /* the creator's: fork keeps the mask and the alternate stack (not pending signals) */
+    uint64_t altstack_sp, altstack_size;
+    int altstack_flags;
+    int (*setup)(void *arg); /* run in the new thread before user mode (the first exec); may be NULL */
+    void *setup_arg;
+};
+
+/* Runs on the new thread's stack below its trap frame (run_on_stack), never returns. */
+static void user_thread_run(void *arg)
+{
+    struct user_start *s = arg;
+    struct thread *t = thread_current();
+    struct process *p = s->proc;
+    struct trap_frame *f = user_frame_at(t->stack_top);
+    *f = s->frame;
+
+    /* Become p's thread atomically with respect to switches: process_switch_to must see either a
+     * kernel thread or a complete user thread. */
+    uint64_t irq = irq_save();
+    t->user.proc = p;
+    t->user.tid = p->pid;
+    t->user.frame = f;
+    t->user.fs_base = s->fs_base;
+    t->user.gs_base = s->gs_base;
+    t->user.clear_child_tid = s->clear_child_tid;
+    t->user.sigmask = s->sigmask;
+    t->user.altstack_sp = s->altstack_sp;
+    t->user.altstack_size = s->altstack_size;
+    t->user.altstack_flags = s->altstack_flags;
+    strlcpy(t->name, p->comm, sizeof(t->name));
+    if (s->has_fpu)
+        fpu_restore(&s->fpu);
+    process_switch_to(t);
+    irq_restore(irq);
+
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    qlist_push_back(&p->threads, &t->user.group_link);
+    p->nthreads++;
+    spin_unlock_irqrestore(&p->lock, flags);
+
+    if (s->set_child_tid) {
+        int tid = p->pid;
+        (void)copy_to_user((void *)s->set_child_tid, &tid, sizeof(tid)); /* a bad pointer is ignored */
+    }
+    int (*setup)(void *) = s->setup;
+    void *setup_arg = s->setup_arg;
+    kfree(s);
+    if (setup) {
+        int err = setup(setup_arg);
+        if (err)
+            process_exit((-err & 0xff) << 8);
+    }
+    return_to_user_work(f);
+    user_enter(f);
+}
+
+static int user_thread_main(void *arg)
+{
+    struct thread *t = thread_current();
+    /* Leave the frame's 176 bytes at the stack top alone: the C frames start below it. */
+    run_on_stack((uint64_t)user_frame_at(t->stack_top), user_thread_run, arg);
+}
+
+static int start_thread(struct user_start *s)
+{
+    struct thread *t = thread_create(s->proc->comm, user_thread_main, s, PRIO_DEFAULT);
+    if (!t) {
+        kfree(s);
+        return -ENOMEM;
+    }
+    thread_detach(t); /* process_exit ends it; nobody joins */
+    return 0;
+}
+
+int user_thread_start(struct process *p, const struct trap_frame *frame, const struct fpu_state *fpu,
+                      uint64_t fs_base, uint64_t gs_base, uint64_t set_child_tid, uint64_t clear_child_tid)
+{
+    struct user_start *s = kzalloc(sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->has_fpu = fpu != NULL;
+    if (fpu)
+        s->fpu = *fpu;
+    s->frame = *frame;
+    s->proc = p;
+    s->fs_base = fs_base;
+    s->gs_base = gs_base;
+    s->set_child_tid = set_child_tid;
+    s->clear_child_tid = clear_child_tid;
+    const struct thread_user *me = &thread_current()->user;
+    s->sigmask = me->sigmask;
+    s->altstack_sp = me->altstack_sp;
+    s->altstack_size = me->altstack_size;
+    s->altstack_flags = me->altstack_flags;
+    return start_thread(s);
+}
+
+int user_thread_start_setup(struct process *p, int (*setup)(void *arg), void *arg)
+{
+    struct user_start *s = kzalloc(sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->proc = p;
+    s->setup = setup;
+    s->setup_arg = arg;
+    return start_thread(s);
+}
+
+void return_to_user_work(struct trap_frame *f)
+{
+    /* Interrupts on: delivery may sleep (a stopped process waits here for SIGCONT). Entries from
+     * interrupt gates arrive with them off; the interrupt is already acknowledged. */
+    if (signal_return_to_user) {
+        cpu_sti();
+        signal_return_to_user(f);
+    }
+    cpu_cli();
+    if (!user_frame_sanitize(f)) {
+        /* IRETQ to a non-canonical rip would fault in ring 0: the process dies as Linux's would. */
+        cpu_sti();
+        struct process *p = current_process();
+        printk(LOG_NOTICE, "pid %d (%s): return to non-canonical rip %#llx: SIGSEGV\n", p->pid, p->comm,
+               (unsigned long long)f->rip);
+        process_exit_by_signal(SIGSEGV);
+    }
+}
+
+void process_fault_signal(int sig, int code, uint64_t addr)
+{
+    if (signal_force_fault) {
+        signal_force_fault(sig, code, addr);
+        return;
+    }
+    process_exit_by_signal(sig);
+}
