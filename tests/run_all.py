@@ -87,6 +87,9 @@ def harness_selftests(build, logs):
         "console": (30, lambda r: (r.status == "panic" and r.exit_code == 3
                                    and "KERNEL PANIC: console driver failed" in r.log,
                                    "a panic inside printk must still report and exit")),
+        "sleep-in-spinlock": (30, lambda r: (r.status == "panic" and "may sleep, but" in r.log
+                                             and "crash_test_lock" in r.log,
+                                             "sleeping with a spinlock held must panic naming the lock")),
     }
     out = []
     for kind, (timeout, check) in checks.items():

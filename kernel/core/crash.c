@@ -4,7 +4,9 @@
 #include <kestrel/crash.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/spinlock.h>
 #include <kestrel/string.h>
+#include <kestrel/thread.h>
 
 /* noinline so the report names this function rather than its caller. */
 __attribute__((noinline)) void crash_bad_access(void)
@@ -41,6 +43,15 @@ static void panicking_console_write(struct console *c, const char *s, size_t n)
 
 static struct console panicking_console = {.name = "crash", .write = panicking_console_write};
 
+/* Sleeping with a spinlock held would deadlock the CPU; the scheduler's debug check must catch it. */
+static void sleep_holding_spinlock(void)
+{
+    static struct spinlock lock = SPINLOCK_INIT("crash_test_lock");
+    uint64_t flags = spin_lock_irqsave(&lock);
+    thread_sleep(1);
+    spin_unlock_irqrestore(&lock, flags);
+}
+
 __noreturn void crash_run(const char *kind)
 {
     printk(LOG_WARNING, "crash: deliberately crashing (%s)\n", kind);
@@ -50,6 +61,8 @@ __noreturn void crash_run(const char *kind)
         crash_triple_fault();
     else if (strcmp(kind, "hang") == 0)
         cpu_halt_forever();
+    else if (strcmp(kind, "sleep-in-spinlock") == 0)
+        sleep_holding_spinlock();
     else if (strcmp(kind, "console") == 0) {
         console_register(&panicking_console);
         printk(LOG_INFO, "crash: this line reaches a console that panics\n");

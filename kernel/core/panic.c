@@ -5,6 +5,7 @@
 #include <kestrel/machine.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/sched.h>
 #include <kestrel/serial.h>
 
 volatile bool panic_in_progress;
@@ -32,6 +33,9 @@ __noreturn void panic(const char *fmt, ...)
     va_end(ap);
     console_print("\nKERNEL PANIC: %s\nCall trace:\n", msg);
     backtrace_print(read_rbp());
+    /* What the scheduler saw last often explains a hang-turned-panic; spinlocks are broken by now,
+     * so this cannot deadlock on the scheduler lock. */
+    sched_dump(32);
     console_print("---[ end Kernel panic: %s ]---\n", msg);
     machine_stop_failed();
 }
