@@ -1,10 +1,11 @@
-/* The built-in character devices (null, zero, full, and the console until the tty layer
+/* The built-in character devices (null, zero, full, random, urandom, and the console until the tty layer
  * registers its own) and devfs_populate, which makes the /dev nodes for every known device. */
 #include <kestrel/chardev.h>
 #include <kestrel/console.h>
 #include <kestrel/file.h>
 #include <kestrel/keyboard.h>
 #include <kestrel/poll.h>
+#include <kestrel/random.h>
 #include <kestrel/serial.h>
 #include <kestrel/spinlock.h>
 #include <kestrel/string.h>
@@ -53,9 +54,29 @@ static ssize_t full_write(struct file *f, const void *buf, size_t count, bool no
     return -ENOSPC;
 }
 
+/* /dev/random and /dev/urandom are the same never-blocking generator (as on Linux since 5.6, once
+ * seeded; ours seeds itself at first use). Writes mix into it. */
+static ssize_t random_read(struct file *f, void *buf, size_t count, bool nowait)
+{
+    (void)f;
+    (void)nowait;
+    random_bytes(buf, count);
+    return (ssize_t)count;
+}
+
+static ssize_t random_write(struct file *f, const void *buf, size_t count, bool nowait)
+{
+    (void)f;
+    (void)nowait;
+    random_mix(buf, count);
+    return (ssize_t)count;
+}
+
 static const struct file_ops null_ops = {.read = null_read, .write = sink_write, .lseek = devnull_lseek};
 static const struct file_ops zero_ops = {.read = zero_read, .write = sink_write, .lseek = devnull_lseek};
 static const struct file_ops full_ops = {.read = zero_read, .write = full_write, .lseek = devnull_lseek};
+static const struct file_ops random_ops = {
+    .read = random_read, .write = random_write, .lseek = devnull_lseek};
 
 /* The console before the tty layer: output to every console, input polled from the keyboard and
  * the serial port with no line editing (Enter becomes '\n' and is echoed). Serialised by a
@@ -113,10 +134,10 @@ struct devfs_node {
 
 #define DEVFS_MAX 32
 static struct devfs_node devfs_nodes[DEVFS_MAX] = {
-    {"null", 1, 3, 0666}, {"zero", 1, 5, 0666},    {"full", 1, 7, 0666},
-    {"tty", 5, 0, 0666},  {"console", 5, 1, 0600},
+    {"null", 1, 3, 0666},    {"zero", 1, 5, 0666}, {"full", 1, 7, 0666},    {"random", 1, 8, 0666},
+    {"urandom", 1, 9, 0666}, {"tty", 5, 0, 0666},  {"console", 5, 1, 0600},
 };
-static size_t devfs_count = 5;
+static size_t devfs_count = 7;
 static struct spinlock devfs_lock = SPINLOCK_INIT("devfs");
 
 void chardev_init_builtin(void)
@@ -127,6 +148,8 @@ void chardev_init_builtin(void)
     chardev_register(1, 3, &null_ops);
     chardev_register(1, 5, &zero_ops);
     chardev_register(1, 7, &full_ops);
+    chardev_register(1, 8, &random_ops);
+    chardev_register(1, 9, &random_ops);
     chardev_register_fallback(5, 0, &console_fallback_ops);
     chardev_register_fallback(5, 1, &console_fallback_ops);
 }

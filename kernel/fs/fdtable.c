@@ -281,18 +281,15 @@ int files_size(struct files *t)
     return __atomic_load_n(&t->size, __ATOMIC_RELAXED);
 }
 
-/* Weak until the process core defines it: kernel threads alone have no process. */
-struct process *current_process(void) __attribute__((weak));
-
 struct files *files_current(void)
 {
-    struct process *p = current_process ? current_process() : NULL;
+    struct process *p = current_process();
     return p ? p->files : NULL;
 }
 
 int files_limit_current(void)
 {
-    struct process *p = current_process ? current_process() : NULL;
+    struct process *p = current_process();
     if (!p)
         return FILES_DEFAULT_LIMIT;
     uint64_t cur = p->rlimits[RLIMIT_NOFILE_INDEX].cur;

@@ -4,17 +4,9 @@
 #include <kestrel/uaccess.h>
 #include "sys_file.h"
 
-/* Weak until the process core lands: kernel threads alone have no process. */
-struct process *current_process(void) __attribute__((weak));
-
-static struct process *current(void)
-{
-    return current_process ? current_process() : NULL;
-}
-
 struct file *fget(int fd)
 {
-    struct files *files = files_current();
+    struct files *files = files_current_process();
     return files ? fd_get(files, fd) : NULL;
 }
 
@@ -46,7 +38,7 @@ int base_get(int dirfd, const char *path, struct inode **out)
     if (path[0] == '/')
         return 0;
     if (dirfd == AT_FDCWD) {
-        struct process *p = current();
+        struct process *p = current_process();
         if (p && p->fs.cwd) {
             vfs_lock();
             *out = inode_get(p->fs.cwd);
@@ -81,18 +73,18 @@ void base_put(struct inode *base)
 
 uint32_t current_umask(void)
 {
-    struct process *p = current();
+    struct process *p = current_process();
     return p ? p->fs.umask : 022;
 }
 
 const struct cred *current_cred(void)
 {
-    struct process *p = current();
+    struct process *p = current_process();
     return p ? &p->cred : NULL;
 }
 
 uint32_t current_fsuid(void)
 {
-    struct process *p = current();
+    struct process *p = current_process();
     return p ? p->cred.fsuid : 0;
 }

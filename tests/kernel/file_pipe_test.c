@@ -243,6 +243,14 @@ static void file_pipe_devices(struct ktest *t)
     KTEST_ASSERT_EQ(t, vfs_open(r, "full", O_WRONLY, 0, &f), 0);
     KTEST_EXPECT_EQ(t, vfs_write(f, buf, 1), -ENOSPC);
     vfs_close(f);
+    /* Two 64-byte draws from urandom differ (a 2^-512 chance of a false failure). */
+    static char r1[64], r2[64];
+    KTEST_ASSERT_EQ(t, vfs_open(r, "urandom", O_RDWR, 0, &f), 0);
+    KTEST_EXPECT_EQ(t, vfs_read(f, r1, sizeof(r1)), 64);
+    KTEST_EXPECT_EQ(t, vfs_read(f, r2, sizeof(r2)), 64);
+    KTEST_EXPECT(t, memcmp(r1, r2, sizeof(r1)) != 0);
+    KTEST_EXPECT_EQ(t, vfs_write(f, "seed", 4), 4);
+    vfs_close(f);
     struct stat st;
     KTEST_EXPECT_EQ(t, vfs_stat(r, "console", &st), 0);
     KTEST_EXPECT_EQ(t, st.st_mode, S_IFCHR | 0600);
