@@ -6,7 +6,7 @@
 
 struct file *fget(int fd)
 {
-    struct files *files = files_current_process();
+    struct files *files = files_current();
     return files ? fd_get(files, fd) : NULL;
 }
 
