@@ -3,6 +3,7 @@
  * lock, so a wake-up and a timeout can never both happen. */
 #include "internal.h"
 #include <kestrel/panic.h>
+#include <kestrel/signal.h>
 #include <uapi/errno.h>
 
 /* Blocked threads with a wake-up tick, soonest first (scheduler lock). A tree, not a list: inserting
@@ -74,6 +75,28 @@ int wq_wait_locked(struct waitqueue *wq, long timeout)
     wait_prepare_locked(wq, timeout);
     sched_block_locked();
     return thread_current()->wake_result;
+}
+
+int wq_wait_interruptible_locked(struct waitqueue *wq, long timeout)
+{
+    /* Checked with the scheduler lock held: a sender makes the signal pending first and then takes
+     * this lock to wake us, so it either is seen here or finds us asleep. */
+    if (signal_pending_current())
+        return -ERESTARTSYS;
+    if (timeout == 0)
+        return -ETIMEDOUT;
+    struct thread *c = thread_current();
+    wait_prepare_locked(wq, timeout);
+    c->interruptible = true;
+    sched_block_locked();
+    c->interruptible = false;
+    return c->wake_result;
+}
+
+void sched_interrupt_locked(struct thread *t)
+{
+    if (t->state == THREAD_BLOCKED && t->interruptible)
+        sched_wake_locked(t, -ERESTARTSYS);
 }
 
 int wq_wake_one_locked(struct waitqueue *wq)

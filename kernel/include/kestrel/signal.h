@@ -76,21 +76,26 @@ struct sighand {
 
 /* Dispositions all SIG_DFL; NULL when memory is short. */
 struct sighand *sighand_create(struct process *owner);
-/* For fork: child gets a copy of parent's dispositions (nothing pending, not stopped, no timer).
- * Returns 0 or -ENOMEM. */
-int signal_fork(struct process *child, struct process *parent);
+/* Gives p its signal state if it has none yet (the first process, which is not forked). 0 or
+ * -ENOMEM. Process context. */
+int signal_prepare(struct process *p);
+/* For fork and clone: child gets a copy of parent's dispositions (nothing pending, not stopped, no
+ * timer). CLONE_SIGHAND without CLONE_THREAD, which would share dispositions between processes,
+ * gets a copy too. Returns 0 or -ENOMEM. */
+int signal_fork(struct process *child, struct process *parent, uint64_t clone_flags);
 /* For a new thread: copies the creator's mask and alternate stack, nothing pending. */
 void signal_thread_init(struct thread *t, const struct thread *creator);
 /* After a successful exec: caught signals go back to SIG_DFL (ignored ones stay ignored), the
  * alternate stack is dropped; mask and pending signals are kept, as POSIX says. */
 void signal_exec(struct process *p);
-/* The process is dying: disarms its timer and frees its signal state (p->sighand becomes NULL). */
-void signal_process_exit(struct process *p);
+/* The process is dying (or a fork failed): disarms its timer and frees its signal state
+ * (p->sighand becomes NULL; signals sent to it from then on are dropped). */
+void signal_exit(struct process *p);
 /* Child has become a zombie: sends child->exit_signal (normally SIGCHLD; none when 0) to its parent
  * with CLD_EXITED, CLD_KILLED or CLD_DUMPED from child->exit_status. Returns true when the parent
  * asked for no zombies (SIGCHLD set to SIG_IGN, or SA_NOCLDWAIT): the caller then reaps the child at
  * once. Call it with process_tree_lock held. */
-bool signal_child_exited(struct process *child);
+bool signal_child_exited(struct process *parent, struct process *child);
 /* ---- Sending ---- */
 
 /* Makes sig pending for the process (any thread that does not block it takes it) and wakes a

@@ -84,7 +84,8 @@ struct thread {
     uintptr_t wait_token; /* a value the waker hands the waiter (semaphore grants, rwlock modes) */
     struct rb_node sleep_node;
     uint64_t wake_tick;
-    bool on_timer; /* linked in the sleep tree */
+    bool on_timer;      /* linked in the sleep tree */
+    bool interruptible; /* in an interruptible wait: a signal may end it (sched_interrupt_locked) */
 
     /* Priority donation (mutex.c). */
     struct mutex *waiting_on;  /* the mutex it is blocked on, or NULL */

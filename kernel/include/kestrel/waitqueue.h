@@ -147,3 +147,41 @@ uint64_t sched_ticks(void);
     })
 
 #define wait_event(wq, cond) ((void)wait_event_timeout((wq), (cond), WAIT_FOREVER))
+
+/* Interruptible sleeps, for system calls that block on behalf of user space (pipes, terminals,
+ * wait4, pause...). Like wq_wait_locked, but a signal the sleeper must handle (see
+ * signal_pending_current in kestrel/signal.h) ends the wait at once with -ERESTARTSYS, which the call
+ * returns unchanged: the way back to user mode turns it into -EINTR or a restart of the call. */
+int wq_wait_interruptible_locked(struct waitqueue *wq, long timeout);
+/* Ends t's interruptible sleep with -ERESTARTSYS, if it is in one (signal senders call it). Scheduler
+ * lock held. */
+void sched_interrupt_locked(struct thread *t);
+
+/* wait_event_timeout that a signal interrupts: 0, -ETIMEDOUT, or -ERESTARTSYS. */
+#define wait_event_interruptible_timeout(wq, cond, timeout)                                                  \
+    ({                                                                                                       \
+        int __ret = 0;                                                                                       \
+        long __left = (timeout);                                                                             \
+        uint64_t __flags = sched_lock_irqsave();                                                             \
+        uint64_t __start = sched_ticks();                                                                    \
+        while (!(cond)) {                                                                                    \
+            if (__left != WAIT_FOREVER) {                                                                    \
+                long __used = (long)(sched_ticks() - __start);                                               \
+                if (__used >= (timeout)) {                                                                   \
+                    __ret = -ETIMEDOUT;                                                                      \
+                    break;                                                                                   \
+                }                                                                                            \
+                __left = (timeout)-__used;                                                                   \
+            }                                                                                                \
+            int __r = wq_wait_interruptible_locked((wq), __left);                                            \
+            if (__r < 0 && __r != -ETIMEDOUT) {                                                              \
+                __ret = __r;                                                                                 \
+                break;                                                                                       \
+            }                                                                                                \
+        }                                                                                                    \
+        sched_unlock_irqrestore(__flags);                                                                    \
+        __ret;                                                                                               \
+    })
+
+/* 0, or -ERESTARTSYS when a signal came first. */
+#define wait_event_interruptible(wq, cond) wait_event_interruptible_timeout((wq), (cond), WAIT_FOREVER)
