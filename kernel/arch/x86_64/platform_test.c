@@ -9,7 +9,7 @@
 #include <kestrel/ktest.h>
 #include <uapi/errno.h>
 
-#define WAIT_LIMIT_NS (2 * NSEC_PER_SEC)
+#define WAIT_LIMIT_NS (10 * NSEC_PER_SEC)
 
 static void acpi_madt_has_lapic_and_ioapic(struct ktest *t)
 {
@@ -58,8 +58,11 @@ static void timer_ticks_advance_consistently_with_time_ns(struct ktest *t)
     uint64_t start = timer_ticks(), ns = time_ns();
     KTEST_ASSERT(t, wait_for_tick(start + 50));
     uint64_t elapsed = time_ns() - ns;
+    /* Ticks can never come faster than their period, so 50 of them take at least ~49 ms. The upper
+     * bound only catches a timer programmed an order of magnitude too slow: under emulation on a
+     * loaded host QEMU drops periodic ticks it was too late for, so real time per tick stretches. */
     KTEST_EXPECT(t, elapsed >= 30 * NSEC_PER_MSEC);
-    KTEST_EXPECT(t, elapsed <= 200 * NSEC_PER_MSEC);
+    KTEST_EXPECT(t, elapsed <= 5000 * NSEC_PER_MSEC);
 }
 
 static void timer_time_ns_is_monotonic(struct ktest *t)
@@ -81,7 +84,7 @@ static void timer_busy_wait_waits_long_enough(struct ktest *t)
     timer_busy_wait_ns(3 * NSEC_PER_MSEC);
     uint64_t waited = time_ns() - before;
     KTEST_EXPECT(t, waited >= 3 * NSEC_PER_MSEC);
-    KTEST_EXPECT(t, waited < 500 * NSEC_PER_MSEC);
+    KTEST_EXPECT(t, waited < 5000 * NSEC_PER_MSEC); /* generous: a descheduled QEMU stretches it */
 }
 
 static uint64_t hook_calls;
