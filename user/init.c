@@ -18,13 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ARGS     64
-#define MAX_RESPAWN  8
-#define FRAME_DATA   64 /* payload bytes per framed line: 128 hex digits */
-#define KRUN_ARGV    "/krun/argv"
-#define KRUN_TESTS   "/krun/tests"
-#define TESTS_DIR    "/tests"
-#define CMDLINE_SIZE 1024
+#define MAX_ARGS        64
+#define MAX_RESPAWN     8
+#define FRAME_DATA      64 /* payload bytes per framed line: 128 hex digits */
+#define KRUN_ARGV       "/krun/argv"
+#define KRUN_TESTS      "/krun/tests"
+#define TESTS_DIR       "/tests"
+#define CMDLINE_SIZE    1024
+#define TEST_TIME_LIMIT 60 /* seconds one /tests program may run in tests mode */
 
 static char *child_env[] = {
     "PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/root", "USER=root", "SHELL=/bin/sh", "TERM=vt100", NULL};
@@ -185,9 +186,22 @@ static void child_exec(char *const argv[], int out, int err)
     _exit(127);
 }
 
+/* A process that kills pid after `seconds` unless it is killed first: one hung test must not keep
+ * the tests after it from running. */
+static pid_t start_watchdog(pid_t pid, int seconds)
+{
+    pid_t dog = fork();
+    if (dog != 0)
+        return dog;
+    sleep((unsigned)seconds);
+    kill(pid, SIGKILL);
+    _exit(0);
+}
+
 /* Runs argv with stdout and stderr framed (tags O and E), then reports "@@KRUN X <label> exit N" or
- * "... signal N". Returns the wait status. */
-static int run_framed(const char *label, char *const argv[])
+ * "... signal N". A positive time_limit (seconds) kills it when it runs longer. Returns the wait
+ * status. */
+static int run_framed(const char *label, char *const argv[], int time_limit)
 {
     int out[2], err[2];
     /* Close-on-exec, so the program keeps only the copies dup2 makes on fds 1 and 2. */
@@ -205,7 +219,12 @@ static int run_framed(const char *label, char *const argv[])
         close(out[i]);
         close(err[i]);
     }
+    pid_t dog = pid > 0 && time_limit > 0 ? start_watchdog(pid, time_limit) : -1;
     int status = pid > 0 ? wait_for(pid) : -1;
+    if (dog > 0) {
+        kill(dog, SIGKILL);
+        wait_for(dog);
+    }
     wait_for(relay_out);
     wait_for(relay_err);
     char line[160];
@@ -242,7 +261,7 @@ static void krun_mode(const char *argv_file)
     if (n == 0)
         say("@@KRUN X krun error %s\n", "no-argv");
     else
-        run_framed("krun", args);
+        run_framed("krun", args, 0);
     power_off();
 }
 
@@ -277,7 +296,7 @@ static void tests_mode(const char *list)
         snprintf(path, sizeof(path), TESTS_DIR "/%s", progs[i]);
         char *args[] = {path, NULL};
         say("@@KRUN B %s\n", progs[i]);
-        run_framed(progs[i], args);
+        run_framed(progs[i], args, TEST_TIME_LIMIT);
     }
     power_off();
 }

@@ -22,21 +22,29 @@ static int check_failures;
 #define BAD_NONCANON2 ((void *)0x8000000000000000ul)
 #define BAD_HIGHUSER  ((void *)0x00007ffffffff000ul) /* canonical, user half, never mapped */
 
+#define E(x)                                                                                                 \
+    {                                                                                                        \
+        x, #x                                                                                                \
+    }
+static const struct {
+    int e;
+    const char *name;
+} errnames[] = {
+    E(EPERM),     E(ENOENT),  E(ESRCH),      E(EINTR),        E(EIO),     E(ENXIO),     E(E2BIG),
+    E(ENOEXEC),   E(EBADF),   E(ECHILD),     E(EAGAIN),       E(ENOMEM),  E(EACCES),    E(EFAULT),
+    E(EBUSY),     E(EEXIST),  E(EXDEV),      E(ENODEV),       E(ENOTDIR), E(EISDIR),    E(EINVAL),
+    E(ENFILE),    E(EMFILE),  E(ENOTTY),     E(EFBIG),        E(ENOSPC),  E(ESPIPE),    E(EROFS),
+    E(EMLINK),    E(EPIPE),   E(ERANGE),     E(ENAMETOOLONG), E(ENOSYS),  E(ENOTEMPTY), E(ELOOP),
+    E(EOVERFLOW), E(ETXTBSY), E(EOPNOTSUPP), E(ETIMEDOUT),
+};
+#undef E
+
 static const char *errname(int e)
 {
     static char buf[16];
-    switch (e) {
-#define E(x)                                                                                                 \
-    case x:                                                                                                  \
-        return #x;
-        E(EPERM)
-        E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF) E(ECHILD) E(EAGAIN) E(ENOMEM)
-            E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE)
-                E(EMFILE) E(ENOTTY) E(EFBIG) E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(ERANGE)
-                    E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(EOVERFLOW) E(ETXTBSY) E(EOPNOTSUPP)
-                        E(ETIMEDOUT)
-#undef E
-    }
+    for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+        if (errnames[i].e == e)
+            return errnames[i].name;
     snprintf(buf, sizeof(buf), "E%d", e);
     return buf;
 }

@@ -4,7 +4,12 @@
 host_oracle: every tests/user program runs on the host Linux first, each in its own scratch
 directory; it must pass there, and its output is saved as the expected output
 (BUILD/tests/user-expected/NAME.out) that the same binary's output inside Kestrel is compared with.
-kestrel_syscalls: one Kestrel boot in init's tests mode runs the programs and compares outputs."""
+host_battery: the busybox battery under the host's busybox; its output is the expected output.
+The kestrel_* functions run the same things inside Kestrel through tools/krun and compare:
+kestrel_syscalls (one boot, init's tests mode), kestrel_battery, kestrel_fuzz, kestrel_forkstress.
+Budgets under TCG are in docs/userland.md."""
+import importlib.machinery
+import importlib.util
 import os
 import subprocess
 import sys
@@ -17,6 +22,8 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 HOST_TIMEOUT = 60
 # Programs with a short mode for the host: they prove they build and run; they matter in Kestrel.
 SHORT_MODE = {"fuzz": ["-n", "20000", "-q"], "forkstress": ["-n", "50"]}
+# In Kestrel: the full runs. The fuzzer checks free memory is back within 512 KiB of its baseline.
+KESTREL_ARGS = {"fuzz": ["-q", "-m", "512"], "forkstress": []}
 
 
 def programs(build):
@@ -54,3 +61,82 @@ def host_oracle(build):
         detail = f"exit {code}: " + " | ".join((fails or stderr.decode(errors="replace").splitlines())[:4])
         out.append((f"user/host/{name}", code == 0, detail))
     return out
+
+
+BATTERY = os.path.join(ROOT, "tests", "user", "busybox_battery.sh")
+BUSYBOX = "/bin/busybox"
+
+
+def host_battery(build):
+    os.makedirs(expected_dir(build), exist_ok=True)
+    proc = subprocess.run([BUSYBOX, "sh", BATTERY], cwd="/tmp", capture_output=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "BB": BUSYBOX})
+    with open(os.path.join(expected_dir(build), "busybox_battery.out"), "wb") as f:
+        f.write(proc.stdout)
+    ok = proc.returncode == 0 and proc.stdout.rstrip().endswith(b"battery done") and not proc.stderr
+    return [("user/host/busybox_battery", ok, f"exit {proc.returncode}: {proc.stderr.decode()[-300:]}")]
+
+
+def _krun():
+    loader = importlib.machinery.SourceFileLoader("krun", os.path.join(ROOT, "tools", "krun"))
+    spec = importlib.util.spec_from_loader("krun", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def _diff(want, got):
+    """The first differing line, for the verdict's detail."""
+    w, g = want.decode(errors="replace").splitlines(), got.decode(errors="replace").splitlines()
+    for i in range(max(len(w), len(g))):
+        a = w[i] if i < len(w) else "<end>"
+        b = g[i] if i < len(g) else "<end>"
+        if a != b:
+            return f"line {i + 1}: want {a!r}, got {b!r}"
+    return "same"
+
+
+def _expected(build, name):
+    path = os.path.join(expected_dir(build), name + ".out")
+    return open(path, "rb").read() if os.path.exists(path) else None
+
+
+def kestrel_syscalls(build, logs, names=None, timeout=300):
+    """One boot runs every syscall test program (init's tests mode); each output must equal the host's."""
+    krun = _krun()
+    names = names or [n for n in programs(build) if n not in SHORT_MODE]
+    log = os.path.join(logs, "user-syscalls.log")
+    status, s = krun.run(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), [],
+                         tests=",".join(names), timeout=timeout, log_path=log)
+    results = {label: (kind, value) for label, kind, value in s.results}
+    out = []
+    for name in names:
+        want = _expected(build, name)
+        got = s.outputs.get(name, {}).get("O", b"")
+        kind, value = results.get(name, ("missing", status))
+        ok = want is not None and got == want and (kind, value) == ("exit", "0")
+        out.append((f"user/kestrel/{name}", ok, f"{kind} {value}; {_diff(want or b'', got)}; log {log}"))
+    return out
+
+
+def kestrel_battery(build, logs, timeout=300):
+    krun = _krun()
+    log = os.path.join(logs, "user-battery.log")
+    status, s = krun.run(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), [],
+                         argv=["/bin/sh", "/tests/busybox_battery.sh"], timeout=timeout, log_path=log)
+    want = _expected(build, "busybox_battery") or b""
+    got = s.outputs.get("krun", {}).get("O", b"")
+    ok = status == "ended" and got == want and s.results and s.results[-1][1:] == ("exit", "0")
+    return [("user/kestrel/busybox_battery", bool(ok), f"{status}; {_diff(want, got)}; log {log}")]
+
+
+def kestrel_program(build, logs, name, args, timeout):
+    """Runs one /tests program with args in Kestrel; it must exit 0 (fuzz, forkstress, pebbles)."""
+    krun = _krun()
+    log = os.path.join(logs, f"user-{name}.log")
+    status, s = krun.run(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), [],
+                         argv=[f"/tests/{name}", *args], timeout=timeout, log_path=log)
+    got = s.outputs.get("krun", {}).get("O", b"").decode(errors="replace")
+    fails = [line for line in got.splitlines() if line.startswith("FAIL")][:3]
+    ok = status == "ended" and s.results and s.results[-1][1:] == ("exit", "0")
+    return [(f"user/kestrel/{name}", bool(ok), f"{status} {s.results[-1:] or ''} {' | '.join(fails)}; log {log}")]
