@@ -7,6 +7,7 @@
 #include <kestrel/poll.h>
 #include <kestrel/random.h>
 #include <kestrel/serial.h>
+#include <kestrel/signal.h>
 #include <kestrel/spinlock.h>
 #include <kestrel/string.h>
 #include <kestrel/thread.h>
@@ -117,8 +118,8 @@ static ssize_t console_read(struct file *f, void *buf, size_t count, bool nowait
             break;
         if (nowait)
             return -EAGAIN;
-        if (file_signal_pending())
-            return -FILE_ERESTARTSYS;
+        if (signal_pending_current())
+            return -ERESTARTSYS;
         thread_sleep_ms(10); /* no input interrupt reaches us here: poll at 100 Hz */
     }
     console_write(f, buf, n, false);

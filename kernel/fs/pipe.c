@@ -6,6 +6,7 @@
 #include <kestrel/mutex.h>
 #include <kestrel/pipe.h>
 #include <kestrel/poll.h>
+#include <kestrel/signal.h>
 #include <kestrel/string.h>
 
 struct pipe {
@@ -21,10 +22,6 @@ struct pipe {
     struct poll_head poll;
     struct inode *fifo; /* the FIFO inode whose pipe this is, NULL for pipe(2) */
 };
-
-/* Weak until the signal code defines it: SIGPIPE for a write with no reader. */
-void signal_send_current(int sig) __attribute__((weak));
-#define SIGPIPE 13
 
 static struct super_block pipe_sb;
 static bool pipe_sb_ready;
@@ -104,9 +101,9 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t count, bool nowait)
         mutex_unlock(&p->lock);
         if (nowait)
             return -EAGAIN;
-        if (file_signal_pending())
-            return -FILE_ERESTARTSYS;
-        wait_event(&p->rwait, p->len || !p->writers || file_signal_pending());
+        int err = wait_event_interruptible(&p->rwait, p->len || !p->writers);
+        if (err)
+            return err;
         mutex_lock(&p->lock);
     }
     size_t n = MIN(count, p->len);
@@ -129,8 +126,7 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, bool no
     mutex_lock(&p->lock);
     while (done < count) {
         if (p->readers == 0) {
-            if (signal_send_current)
-                signal_send_current(SIGPIPE);
+            signal_send_current(SIGPIPE);
             err = -EPIPE;
             break;
         }
@@ -147,11 +143,9 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, bool no
             err = -EAGAIN;
             goto out;
         }
-        if (file_signal_pending()) {
-            err = -FILE_ERESTARTSYS;
+        err = wait_event_interruptible(&p->wwait, PIPE_SIZE - p->len >= need || !p->readers);
+        if (err)
             goto out;
-        }
-        wait_event(&p->wwait, PIPE_SIZE - p->len >= need || !p->readers || file_signal_pending());
         mutex_lock(&p->lock);
     }
     mutex_unlock(&p->lock);
@@ -315,14 +309,10 @@ int fifo_wait_partner(struct file *f)
     int err = 0;
     if (acc == O_RDONLY && !p->writers) {
         unsigned seen = p->write_opens;
-        err = wait_event_timeout(&p->rwait, p->write_opens != seen || file_signal_pending(), WAIT_FOREVER);
-        if (p->write_opens == seen)
-            err = -FILE_ERESTARTSYS;
+        err = wait_event_interruptible(&p->rwait, p->write_opens != seen);
     } else if (acc == O_WRONLY && !p->readers) {
         unsigned seen = p->read_opens;
-        err = wait_event_timeout(&p->wwait, p->read_opens != seen || file_signal_pending(), WAIT_FOREVER);
-        if (p->read_opens == seen)
-            err = -FILE_ERESTARTSYS;
+        err = wait_event_interruptible(&p->wwait, p->read_opens != seen);
     }
     return err;
 }

@@ -4,19 +4,12 @@
 #include <kestrel/kmalloc.h>
 #include <kestrel/poll.h>
 #include <kestrel/sched.h>
+#include <kestrel/signal.h>
 #include <kestrel/time.h>
 
 /* Protects every head's entry list. Taken with interrupts off because tty input notifies from
  * its interrupt handler; lock order: poll_lock, then the scheduler lock (inside wq_wake_all). */
 static struct spinlock poll_lock = SPINLOCK_INIT("poll");
-
-/* Weak until the signal code defines it; then interrupted waits end early. */
-bool signal_pending_current(void) __attribute__((weak));
-
-bool file_signal_pending(void)
-{
-    return signal_pending_current && signal_pending_current();
-}
 
 void poll_head_init(struct poll_head *h)
 {
@@ -78,11 +71,10 @@ void poll_notify(struct poll_head *h)
 
 int poll_table_sleep(struct poll_table *pt, long ticks)
 {
-    int err = wait_event_timeout(&pt->wq, pt->woken || file_signal_pending(), ticks);
+    int err = wait_event_interruptible_timeout(&pt->wq, pt->woken, ticks);
     pt->woken = false;
-    if (file_signal_pending())
-        return -FILE_ERESTARTNOHAND;
-    return err;
+    /* poll and select restart only when no handler runs (Linux's ERESTARTNOHAND). */
+    return err == -ERESTARTSYS ? -ERESTARTNOHAND : err;
 }
 
 unsigned file_poll(struct file *f, struct poll_table *pt)
@@ -145,7 +137,7 @@ int poll_files(struct files *files, struct pollfd *fds, size_t nfds, int64_t tim
             left = ticks - used;
         }
         int err = poll_table_sleep(&pt, left);
-        if (err == -FILE_ERESTARTNOHAND) {
+        if (err == -ERESTARTNOHAND) {
             ready = err;
             break;
         }

@@ -28,7 +28,7 @@ static long sigmask_enter(const ksigset_t *umask, size_t size, bool *on)
         return -EFAULT;
     struct thread *t = thread_current();
     t->user.saved_sigmask = t->user.sigmask;
-    t->user.sigmask = mask & ~SIG_UNCATCHABLE;
+    signal_set_mask(mask);
     *on = true;
     return 0;
 }
@@ -43,7 +43,7 @@ static void sigmask_leave(long ret, bool on)
     if (ret == -ERESTARTNOHAND)
         t->user.restore_sigmask = true;
     else
-        t->user.sigmask = t->user.saved_sigmask;
+        signal_set_mask(t->user.saved_sigmask);
 }
 
 static int timespec_to_ns(const struct timespec_k *ts, int64_t *ns)

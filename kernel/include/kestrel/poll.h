@@ -40,7 +40,7 @@ void poll_wait(struct file *f, struct poll_table *pt, struct poll_head *h);
 /* Wakes every poller registered on h. Any context, interrupt handlers included. */
 void poll_notify(struct poll_head *h);
 /* Sleeps until a head fires, a signal is pending or ticks pass (WAIT_FOREVER: no limit);
- * returns 0, -FILE_ERESTARTNOHAND or -ETIMEDOUT. Clears pt->woken. */
+ * returns 0, -ERESTARTNOHAND (kestrel/signal.h) or -ETIMEDOUT. Clears pt->woken. */
 int poll_table_sleep(struct poll_table *pt, long ticks);
 
 /* The events f is ready for now (registering pt on its heads): f->ops->poll, or always readable
@@ -48,15 +48,8 @@ int poll_table_sleep(struct poll_table *pt, long ticks);
 unsigned file_poll(struct file *f, struct poll_table *pt);
 
 /* poll(2) on kernel copies of the pollfds: fills revents and returns how many are ready, 0 on
- * timeout, -FILE_ERESTARTNOHAND or -ENOMEM. timeout_ns < 0 waits forever. */
+ * timeout, -ERESTARTNOHAND or -ENOMEM. timeout_ns < 0 waits forever. */
 int poll_files(struct files *files, struct pollfd *fds, size_t nfds, int64_t timeout_ns);
 
 /* Nanoseconds to scheduler ticks, rounded up (a timeout never ends early). */
 long poll_ns_to_ticks(int64_t ns);
-
-/* Whether the running thread has a signal to handle: interruptible waits then end. */
-bool file_signal_pending(void);
-/* What they return: Linux's ERESTARTSYS (reads, writes, opens) and ERESTARTNOHAND (poll,
- * select), which the signal code turns into EINTR or a restart of the call. */
-#define FILE_ERESTARTSYS    512
-#define FILE_ERESTARTNOHAND 514
