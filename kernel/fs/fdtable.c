@@ -228,6 +228,15 @@ int fd_install_at(struct files *t, int fd, struct file *f, int limit, bool cloex
     return fd;
 }
 
+bool fd_available(struct files *t, int limit)
+{
+    limit = MIN(limit, FILES_HARD_MAX);
+    uint64_t flags = spin_lock_irqsave(&t->lock);
+    bool free = lowest_free_locked(t, 0, limit) < limit;
+    spin_unlock_irqrestore(&t->lock, flags);
+    return free;
+}
+
 struct file *fd_get(struct files *t, int fd)
 {
     struct file *f = NULL;

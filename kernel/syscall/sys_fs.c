@@ -114,7 +114,7 @@ static int open_locked(struct inode *base, const char *path, int flags, uint32_t
 static long do_openat(int dirfd, const char *upath, int flags, uint32_t mode)
 {
     struct files *files = files_current();
-    if (!files)
+    if (!files || !fd_available(files, files_limit_current()))
         return -EMFILE;
     struct upath p;
     int err = path_get(&p, upath, false);

@@ -32,6 +32,9 @@ void files_close_on_exec(struct files *files);
 int fd_install(struct files *files, struct file *f, int min, int limit, bool cloexec);
 /* Installs f at exactly fd, closing what was there (dup2). Consumes the reference; returns fd. */
 int fd_install_at(struct files *files, int fd, struct file *f, int limit, bool cloexec);
+/* Whether a descriptor below limit is free now (open checks before creating anything, as Linux
+ * reserves the descriptor first: a full table is EMFILE with no file created). */
+bool fd_available(struct files *files, int limit);
 /* The file at fd with a new reference (release it with file_put), or NULL when fd is not open. */
 struct file *fd_get(struct files *files, int fd);
 /* Closes fd: 0, or -EBADF when it was not open. */
