@@ -169,6 +169,7 @@ def main():
                   pool.submit(run_bench.host_quick_check, args.build),
                   pool.submit(user_suites.host_oracle, args.build),
                   pool.submit(user_suites.host_battery, args.build),
+                  pool.submit(user_suites.kestrel_enabled, args.build, logs),
                   pool.submit(proc_init_boot, args.build, logs)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
