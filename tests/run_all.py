@@ -149,6 +149,11 @@ def proc_init_boot(build, logs):
     return [("proc/init-hello-runs-as-pid-1", ok, r.describe())]
 
 
+def busybox_battery(build, logs):
+    """The battery on the host's busybox (the expected output), then the same in Kestrel."""
+    return user_suites.host_battery(build) + user_suites.kestrel_battery(build, logs)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -162,13 +167,18 @@ def main():
     host_suite(args.build, results)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         ktap = {p: pool.submit(ktap_boot, args.build, logs, p) for p in SCHED_POLICIES}
-        others = [pool.submit(harness_selftests, args.build, logs),
+        # The longest runs first, so the two workers finish together.
+        others = [pool.submit(user_suites.kestrel_program, args.build, logs, "fuzz",
+                              user_suites.KESTREL_ARGS["fuzz"], 900),
+                  pool.submit(busybox_battery, args.build, logs),
+                  pool.submit(user_suites.kestrel_program, args.build, logs, "forkstress",
+                              user_suites.KESTREL_ARGS["forkstress"], 300),
+                  pool.submit(harness_selftests, args.build, logs),
                   pool.submit(iso_boot, args.build, logs, "seabios"),
                   pool.submit(iso_boot, args.build, logs, "ovmf"),
                   pool.submit(keyboard_echo, args.build, logs),
                   pool.submit(run_bench.host_quick_check, args.build),
                   pool.submit(user_suites.host_oracle, args.build),
-                  pool.submit(user_suites.host_battery, args.build),
                   pool.submit(user_suites.kestrel_enabled, args.build, logs),
                   pool.submit(proc_init_boot, args.build, logs)]
         for p, fut in ktap.items():

@@ -1,6 +1,7 @@
 /* wait4 and waitid: finding a child whose state change the caller asked about, reporting it and, for a
  * zombie, freeing it. One loop serves both calls. */
 #include "internal.h"
+#include <kestrel/signal.h>
 #include <kestrel/string.h>
 #include <kestrel/uaccess.h>
 
@@ -119,7 +120,8 @@ static long do_wait(int idtype, int id, int options, struct wait_result *r)
             return 0;
         /* child_events changes (under the tree lock, before the wake-up) with every child state change,
          * so a change after the scan above cannot be missed. */
-        wait_event(&self->child_wait, self->child_events != seen);
+        if (wait_event_interruptible(&self->child_wait, self->child_events != seen))
+            return -ERESTARTSYS; /* a signal to handle: EINTR, or a restart under SA_RESTART */
     }
 }
 

@@ -4,6 +4,7 @@
 #include "../proc/internal.h"
 #include <kestrel/clock.h>
 #include <kestrel/sched.h>
+#include <kestrel/signal.h>
 #include <kestrel/string.h>
 #include <kestrel/syscall.h>
 #include <kestrel/uaccess.h>
@@ -128,44 +129,68 @@ static uint64_t timespec_ns(const struct timespec_k *ts)
 }
 
 /* Sleeps until time_ns() reaches deadline, in whole ticks (at least one: the tick is the timer's
- * resolution, and rounding down would wake early). */
-static long sleep_until(uint64_t deadline)
+ * resolution, and rounding down would wake early). A signal to handle (SIGKILL included) ends the
+ * sleep early: -ERESTARTNOHAND, with what was left in *left, so a handler sees EINTR and a stop and
+ * continue restarts the call. (A restarted relative sleep starts its full length again: Linux's
+ * restart_block would carry the remainder; Kestrel has none yet.) */
+static long sleep_until(uint64_t deadline, uint64_t *left)
 {
+    struct waitqueue wq; /* nobody wakes it: the timeout or a signal ends each wait */
+    waitqueue_init(&wq, "nanosleep");
     for (;;) {
         uint64_t now = time_ns();
         if (now >= deadline)
             return 0;
         uint64_t tick_ns = NSEC_PER_SEC / TICK_HZ;
-        thread_sleep((deadline - now + tick_ns - 1) / tick_ns);
+        long ticks = (long)((deadline - now + tick_ns - 1) / tick_ns);
+        if (wait_event_interruptible_timeout(&wq, false, ticks) == -ERESTARTSYS) {
+            now = time_ns();
+            *left = deadline > now ? deadline - now : 0;
+            return -ERESTARTNOHAND;
+        }
     }
+}
+
+/* Reports the unslept time of an interrupted relative sleep, as nanosleep(2) does. */
+static long finish_sleep(long rc, uint64_t left, struct timespec_k *urem)
+{
+    if (rc == -ERESTARTNOHAND && urem) {
+        struct timespec_k rem = {(int64_t)(left / NSEC_PER_SEC), (int64_t)(left % NSEC_PER_SEC)};
+        if (copy_to_user(urem, &rem, sizeof(rem)))
+            return -EFAULT;
+    }
+    return rc;
 }
 
 SYSCALL_DEFINE2(nanosleep, const struct timespec_k *, ureq, struct timespec_k *, urem)
 {
-    (void)urem; /* only an interrupted sleep reports what is left */
     struct timespec_k req;
     int err = get_timespec(ureq, &req);
     if (err)
         return err;
-    return sleep_until(time_ns() + timespec_ns(&req));
+    uint64_t left = 0;
+    long rc = sleep_until(time_ns() + timespec_ns(&req), &left); /* before left is read */
+    return finish_sleep(rc, left, urem);
 }
 
 SYSCALL_DEFINE4(clock_nanosleep, int, clk, int, flags, const struct timespec_k *, ureq, struct timespec_k *,
                 urem)
 {
-    (void)urem;
     if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC && clk != CLOCK_BOOTTIME)
         return clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID ? -ENOTSUP : -EINVAL;
     struct timespec_k req;
     int err = get_timespec(ureq, &req);
     if (err)
         return err;
-    uint64_t ns = timespec_ns(&req);
+    uint64_t ns = timespec_ns(&req), left = 0;
     if (flags & TIMER_ABSTIME) {
         uint64_t now = clk == CLOCK_REALTIME ? clock_realtime_ns() : time_ns();
         ns = ns > now ? ns - now : 0;
+        /* An absolute sleep restarts exactly and reports no remainder. */
+        return sleep_until(time_ns() + ns, &left);
     }
-    return sleep_until(time_ns() + ns);
+    long rc = sleep_until(time_ns() + ns, &left); /* before left is read */
+    return finish_sleep(rc, left, urem);
 }
 
 struct tms_k {

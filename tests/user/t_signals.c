@@ -2,6 +2,7 @@
  * frames, sigsuspend, alarm and setitimer, EINTR and SA_RESTART, sigaltstack, default actions,
  * SIGCHLD, stop and continue, faults delivered as SIGSEGV). */
 #include "check.h"
+#include <time.h>
 #include <setjmp.h>
 #include <sys/time.h>
 
@@ -169,6 +170,35 @@ static void test_eintr(void)
     close(p[1]);
 }
 
+/* Regression: nanosleep and wait4 used to sleep through signals, so SIGKILL could not end a
+ * sleeping process and a handler never interrupted a sleep or a wait. */
+static void test_interrupted_sleeps(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal; /* no SA_RESTART */
+    sigaction(SIGALRM, &sa, NULL);
+    struct timespec req = {30, 0}, rem = {0, 0};
+    alarm(1);
+    T_ERR("nanosleep/eintr", nanosleep(&req, &rem), EINTR);
+    T_TRUE("nanosleep/remainder", rem.tv_sec > 0 && rem.tv_sec < 30);
+
+    fflush(stdout);
+    pid_t sleeper = fork();
+    if (sleeper == 0) {
+        struct timespec forever = {3600, 0};
+        nanosleep(&forever, NULL);
+        _exit(0);
+    }
+    alarm(1);
+    int st = 0;
+    T_ERR("wait4/eintr", waitpid(sleeper, &st, 0), EINTR);
+    kill(sleeper, SIGKILL); /* must end the hour-long sleep at once */
+    T_EQ("kill/ends-nanosleep", waitpid(sleeper, &st, 0), sleeper);
+    T_TRUE("kill/status", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    signal(SIGALRM, SIG_DFL);
+}
+
 static volatile uintptr_t handler_sp;
 static void on_alt(int sig)
 {
@@ -295,6 +325,7 @@ int main(void)
     test_action();
     test_mask();
     test_eintr();
+    test_interrupted_sleeps();
     test_altstack();
     test_defaults();
     test_sigchld_stop();
