@@ -297,8 +297,7 @@ static void condvar_signals_by_priority(struct ktest *t)
 
 static int sleep_then_log(void *arg)
 {
-    uint64_t target = (uint64_t)(uintptr_t)arg, now = sched_ticks();
-    thread_sleep(target > now ? target - now : 0);
+    thread_sleep_until((uint64_t)(uintptr_t)arg);
     order_log_add(&olog, thread_get_priority(thread_current()));
     return 0;
 }

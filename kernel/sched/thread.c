@@ -153,6 +153,20 @@ void thread_sleep(uint64_t ticks)
     sched_unlock_irqrestore(flags);
 }
 
+void thread_sleep_until(uint64_t tick)
+{
+    might_sleep();
+    uint64_t flags = sched_lock_irqsave();
+    /* The tick count is read under the lock, which keeps the tick interrupt out: no tick can slip in
+     * between reading it and arming the timer, as it can around thread_sleep(tick - now). */
+    uint64_t now = sched_ticks();
+    if (tick > now) {
+        wait_prepare_locked(NULL, (long)(tick - now));
+        sched_block_locked();
+    }
+    sched_unlock_irqrestore(flags);
+}
+
 void thread_sleep_ms(uint64_t ms)
 {
     thread_sleep((ms * TICK_HZ + 999) / 1000);

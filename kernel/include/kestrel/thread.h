@@ -129,6 +129,9 @@ void thread_yield(void);
  * the sleep lasts between ticks-1 and ticks periods); thread_sleep(0) just yields. */
 void thread_sleep(uint64_t ticks);
 void thread_sleep_ms(uint64_t ms);
+/* Sleeps until the tick count reaches tick (returns at once if it already has): threads sleeping to
+ * the same tick all wake on that same tick. */
+void thread_sleep_until(uint64_t tick);
 
 /* Base priority (PRIO_MIN..PRIO_MAX); the effective priority may be higher through donation. */
 void thread_set_priority(struct thread *t, int priority);
