@@ -25,6 +25,7 @@ KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-r
 KERNEL_ELF  := $(BUILD)/kernel.elf
 KERNEL_BOOT := $(BUILD)/kestrel.elf
 ISO         := $(BUILD)/kestrel.iso
+INITRAMFS   := $(BUILD)/initramfs.cpio
 
 .PHONY: FORCE all kernel iso run debug test deps format format-check host-tests clean bench userland proc-fixtures
 all: kernel iso host-tests $(BUILD)/bench/bench $(BUILD)/bench/hello userland proc-fixtures
@@ -93,10 +94,11 @@ $(KERNEL_BOOT): $(KERNEL_ELF)
 	$(Q)$(OBJCOPY) --strip-debug $< $@
 
 iso: $(ISO)
-$(ISO): $(KERNEL_BOOT) tools/grub.cfg
+$(ISO): $(KERNEL_BOOT) $(INITRAMFS) tools/grub.cfg
 	@mkdir -p $(BUILD)/iso/boot/grub
 	@$(if $(Q),echo "  ISO     $@")
 	$(Q)cp $(KERNEL_BOOT) $(BUILD)/iso/boot/kestrel.elf
+	$(Q)cp $(INITRAMFS) $(BUILD)/iso/boot/initramfs.cpio
 	$(Q)cp tools/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
 	$(Q)grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
@@ -135,7 +137,6 @@ $(BUILD)/host/host_tests: $(HOST_TEST_SRCS) $(HOST_LIB_SRCS) $(wildcard tests/ho
 USER_CFLAGS := -static -O2 -Wall -Wextra -Werror
 USER_PROGS  := $(patsubst user/%.c,$(BUILD)/user/%,$(wildcard user/*.c))
 UTEST_PROGS := $(patsubst tests/user/%.c,$(BUILD)/tests/user/%,$(wildcard tests/user/*.c))
-INITRAMFS   := $(BUILD)/initramfs.cpio
 $(USER_PROGS): $(BUILD)/user/%: user/%.c $(wildcard user/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  MUSLCC  $@")
