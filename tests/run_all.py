@@ -149,6 +149,18 @@ def proc_init_boot(build, logs):
     return [("proc/init-hello-runs-as-pid-1", ok, r.describe())]
 
 
+def krun_script(build, logs):
+    """tools/krun runs a host shell script (no "#!" line: init falls back to /bin/sh, as a shell
+    would), passes its arguments, prints its output and exits with its status."""
+    script = os.path.join(build, "krun-script.sh")
+    with open(script, "w") as f:
+        f.write('echo "args: $*"\necho "on $(uname -s)"\necho oops >&2\nexit 7\n')
+    proc = subprocess.run([os.path.join(ROOT, "tools", "krun"), "--log", os.path.join(logs, "krun-script.log"),
+                           script, "a", "b c"], capture_output=True, text=True, timeout=120)
+    ok = proc.returncode == 7 and proc.stdout == "args: a b c\non Kestrel\n" and proc.stderr == "oops\n"
+    return [("tools/krun-script", ok, f"exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}")]
+
+
 def busybox_battery(build, logs):
     """The battery on the host's busybox (the expected output), then the same in Kestrel."""
     return user_suites.host_battery(build) + user_suites.kestrel_battery(build, logs)
@@ -180,7 +192,8 @@ def main():
                   pool.submit(run_bench.host_quick_check, args.build),
                   pool.submit(user_suites.host_oracle, args.build),
                   pool.submit(user_suites.kestrel_enabled, args.build, logs),
-                  pool.submit(proc_init_boot, args.build, logs)]
+                  pool.submit(proc_init_boot, args.build, logs),
+                  pool.submit(krun_script, args.build, logs)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
         for fut in others:

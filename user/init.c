@@ -171,6 +171,16 @@ static int wait_for(pid_t pid)
     }
 }
 
+static void exec_with_shell(char *const argv[])
+{
+    char *args[MAX_ARGS + 2] = {"/bin/sh"};
+    int n = 1;
+    for (int i = 0; argv[i] && n < MAX_ARGS + 1; i++)
+        args[n++] = argv[i];
+    args[n] = NULL;
+    execve(args[0], args, child_env);
+}
+
 static void child_exec(char *const argv[], int out, int err)
 {
     int null = open("/dev/null", O_RDONLY);
@@ -180,6 +190,8 @@ static void child_exec(char *const argv[], int out, int err)
     if (chdir("/tmp") != 0)
         chdir("/");
     execve(argv[0], argv, child_env);
+    if (errno == ENOEXEC) /* a script without "#!": run it with the shell, as sh itself would */
+        exec_with_shell(argv);
     char msg[160];
     int n = snprintf(msg, sizeof(msg), "init: cannot execute %s: %s\n", argv[0], strerror(errno));
     write_all(2, msg, (size_t)n);
