@@ -23,6 +23,7 @@
 #include <kestrel/serial.h>
 #include <kestrel/tty.h>
 #include <kestrel/version.h>
+#include <kestrel/waitqueue.h>
 
 struct boot_info boot_info;
 
@@ -88,6 +89,11 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     /* INIT: the tmpfs root with the initramfs, then /init (or init=) as pid 1 when there is a module. */
     proc_start_init("/init");
     printk(LOG_INFO, "boot: done; idle\n");
+    /* This thread's work is done. It sleeps for good rather than loop on hlt: a runnable thread that
+     * halts would cost everyone else its whole time slice each time the scheduler picked it (it made
+     * every pipe round trip and sched_yield take 10 ms). The idle thread does the halting. */
+    static struct waitqueue never_woken;
+    waitqueue_init(&never_woken, "boot-done");
     for (;;)
-        cpu_hlt();
+        wait_event(&never_woken, false);
 }
