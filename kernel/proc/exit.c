@@ -8,6 +8,7 @@
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
 #include <kestrel/sched.h>
+#include <kestrel/signal.h>
 #include <kestrel/uaccess.h>
 #include <kestrel/uvm.h>
 
@@ -122,27 +123,9 @@ __noreturn void process_exit(int status)
     thread_exit(0);
 }
 
-/* Signals whose default action is "core" (signal(7)); Kestrel writes no core file but reports it. */
-static bool dumps_core(int sig)
-{
-    switch (sig) {
-    case SIGQUIT:
-    case SIGILL:
-    case SIGTRAP:
-    case SIGABRT:
-    case SIGBUS:
-    case SIGFPE:
-    case SIGSEGV:
-    case SIGXCPU:
-    case SIGXFSZ:
-    case SIGSYS:
-        return true;
-    default:
-        return false;
-    }
-}
-
 __noreturn void process_exit_by_signal(int signo)
 {
-    process_exit((signo & 0x7f) | (dumps_core(signo) ? 0x80 : 0));
+    /* Kestrel writes no core file, but reports the "core" default action as Linux does. */
+    bool core = sig_default_action(signo) == SIGDFL_CORE;
+    process_exit((signo & 0x7f) | (core ? 0x80 : 0));
 }

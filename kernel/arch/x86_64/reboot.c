@@ -17,10 +17,5 @@ __noreturn void machine_restart(void)
         cpu_pause();
     outb(KBC_STATUS, KBC_CMD_RESET);
     outb(RESET_CONTROL, RESET_FULL);
-    struct {
-        uint16_t limit;
-        uint64_t base;
-    } __packed empty = {0, 0};
-    __asm__ volatile("lidt %0; int3" : : "m"(empty));
-    cpu_halt_forever();
+    cpu_triple_fault(); /* when neither reset port worked */
 }

@@ -102,6 +102,18 @@ static inline uint64_t read_rbp(void)
     return v;
 }
 
+/* Resets the CPU the hard way: with an empty IDT the breakpoint becomes a double and then a triple
+ * fault, which every x86 machine answers with a reset. */
+static inline __noreturn void cpu_triple_fault(void)
+{
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __packed empty = {0, 0};
+    __asm__ volatile("lidt %0; int3" : : "m"(empty));
+    __builtin_unreachable();
+}
+
 /* Stops this CPU for good: interrupts off, halt forever (an NMI would only return to the loop). */
 static inline __noreturn void cpu_halt_forever(void)
 {
