@@ -161,6 +161,22 @@ def krun_script(build, logs):
     return [("tools/krun-script", ok, f"exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}")]
 
 
+def bench_quick_in_kestrel(build, logs):
+    """The benchmark once inside Kestrel with tiny repetition counts: every figure must come out
+    (a positive value, no BENCH-ERROR). Proves it still runs; no timing is judged."""
+    proc = subprocess.run([os.path.join(ROOT, "tools", "krun"), "--timeout", "180",
+                           "--log", os.path.join(logs, "bench-quick.log"),
+                           "--add", f"{os.path.join(build, 'bench', 'hello')}:/krun/hello",
+                           os.path.join(build, "bench", "bench"), *run_bench.QUICK_GUEST_ARGS, "-d", "/tmp"],
+                          capture_output=True, text=True, timeout=240)
+    values, errors = run_bench.parse_bench_lines(proc.stdout)
+    out = [("bench/kestrel/exit", proc.returncode == 0 and "BENCH-END" in proc.stdout, f"exit {proc.returncode}")]
+    for name in run_bench.PROGRAM_FIGURES:
+        v = values.get(name)
+        out.append((f"bench/kestrel/{name}", v is not None and v > 0, errors.get(name, f"value {v}")))
+    return out
+
+
 def busybox_battery(build, logs):
     """The battery on the host's busybox (the expected output), then the same in Kestrel."""
     return user_suites.host_battery(build) + user_suites.kestrel_battery(build, logs)
@@ -193,7 +209,8 @@ def main():
                   pool.submit(user_suites.host_oracle, args.build),
                   pool.submit(user_suites.kestrel_enabled, args.build, logs),
                   pool.submit(proc_init_boot, args.build, logs),
-                  pool.submit(krun_script, args.build, logs)]
+                  pool.submit(krun_script, args.build, logs),
+                  pool.submit(bench_quick_in_kestrel, args.build, logs)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
         for fut in others:
