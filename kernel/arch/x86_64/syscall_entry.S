@@ -2,6 +2,7 @@
  * masks rflags with FMASK (interrupts, direction, trap and alignment-check flags off) and does not
  * switch stacks: we swap to the kernel GS base, park the user rsp in the per-CPU area, switch to the
  * thread's kernel stack and build the same struct trap_frame an interrupt from user mode would. */
+#include <arch/frame.S.h>
 #include <arch/gdt.h>
 #include <arch/syscall.h>
 #include <kestrel/percpu.h>
@@ -22,21 +23,7 @@ syscall_entry:
     pushq %rcx                     /* rip */
     pushq %rax                     /* error: the call number, kept for restarts */
     pushq $VEC_SYSCALL             /* vector */
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_GPRS
     movq %rsp, %rdi
     xorl %ebp, %ebp                /* backtraces stop at the user boundary */
     call syscall_handler           /* returns with interrupts off: true when SYSRET may be used */

@@ -1,6 +1,7 @@
 /* Entry stubs for all 256 interrupt vectors. Each pushes a dummy error code where the CPU pushes
  * none, then its vector number, so every trap reaches trap_dispatch() with one frame layout
  * (struct trap_frame in arch/trap.h). */
+#include <arch/frame.S.h>
 
     /* Every stub is 16 bytes (padded), so the table below can compute their addresses. */
     .text
@@ -24,41 +25,13 @@ trap_common:
     testb $3, 24(%rsp)
     jz 1f
     swapgs
-1:  pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+1:  PUSH_GPRS
     cld
     mov %rsp, %rdi
     call trap_dispatch
     .globl trap_return
 trap_return:
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GPRS
     testb $3, 24(%rsp)
     jz 2f
     swapgs
