@@ -2,7 +2,7 @@
  * masks rflags with FMASK (interrupts, direction, trap and alignment-check flags off) and does not
  * switch stacks: we swap to the kernel GS base, park the user rsp in the per-CPU area, switch to the
  * thread's kernel stack and build the same struct trap_frame an interrupt from user mode would. */
-#include <arch/frame.S.h>
+#include <arch/frame.inc>
 #include <arch/gdt.h>
 #include <arch/syscall.h>
 #include <kestrel/percpu.h>

@@ -1,7 +1,7 @@
 /* Entry stubs for all 256 interrupt vectors. Each pushes a dummy error code where the CPU pushes
  * none, then its vector number, so every trap reaches trap_dispatch() with one frame layout
  * (struct trap_frame in arch/trap.h). */
-#include <arch/frame.S.h>
+#include <arch/frame.inc>
 
     /* Every stub is 16 bytes (padded), so the table below can compute their addresses. */
     .text
