@@ -122,10 +122,10 @@ uint64_t sched_lock_irqsave(void);
 void sched_unlock_irqrestore(uint64_t flags);
 uint64_t sched_ticks(void);
 
-/* Sleeps until cond is true, rechecking it after every wake-up; evaluates to 0, or -ETIMEDOUT when
- * timeout ticks passed first. cond is evaluated with the scheduler lock held and interrupts off, so
- * it must be a cheap test of memory that wakers change before calling wq_wake_*. */
-#define wait_event_timeout(wq, cond, timeout)                                                                \
+/* The loop under both kinds of wait_event: sleeps with wait_locked until cond is true, rechecking it
+ * after every wake-up, for at most timeout ticks in all. Evaluates to 0, -ETIMEDOUT, or the first
+ * other negative value wait_locked returned (-ERESTARTSYS for interruptible sleeps). */
+#define __wait_event_loop(wq, cond, timeout, wait_locked)                                                    \
     ({                                                                                                       \
         int __ret = 0;                                                                                       \
         long __left = (timeout);                                                                             \
@@ -140,11 +140,28 @@ uint64_t sched_ticks(void);
                 }                                                                                            \
                 __left = (timeout)-__used;                                                                   \
             }                                                                                                \
-            wq_wait_locked((wq), __left);                                                                    \
+            int __r = wait_locked((wq), __left);                                                             \
+            if (__r < 0 && __r != -ETIMEDOUT) {                                                              \
+                __ret = __r;                                                                                 \
+                break;                                                                                       \
+            }                                                                                                \
         }                                                                                                    \
         sched_unlock_irqrestore(__flags);                                                                    \
         __ret;                                                                                               \
     })
+
+/* An uninterruptible sleep ends only by a wake-up or the timeout; the loop rechecks both itself. */
+static inline int wq_wait_uninterruptible_locked(struct waitqueue *wq, long timeout)
+{
+    wq_wait_locked(wq, timeout);
+    return 0;
+}
+
+/* Sleeps until cond is true, rechecking it after every wake-up; evaluates to 0, or -ETIMEDOUT when
+ * timeout ticks passed first. cond is evaluated with the scheduler lock held and interrupts off, so
+ * it must be a cheap test of memory that wakers change before calling wq_wake_*. */
+#define wait_event_timeout(wq, cond, timeout)                                                                \
+    __wait_event_loop((wq), cond, (timeout), wq_wait_uninterruptible_locked)
 
 #define wait_event(wq, cond) ((void)wait_event_timeout((wq), (cond), WAIT_FOREVER))
 
@@ -159,29 +176,7 @@ void sched_interrupt_locked(struct thread *t);
 
 /* wait_event_timeout that a signal interrupts: 0, -ETIMEDOUT, or -ERESTARTSYS. */
 #define wait_event_interruptible_timeout(wq, cond, timeout)                                                  \
-    ({                                                                                                       \
-        int __ret = 0;                                                                                       \
-        long __left = (timeout);                                                                             \
-        uint64_t __flags = sched_lock_irqsave();                                                             \
-        uint64_t __start = sched_ticks();                                                                    \
-        while (!(cond)) {                                                                                    \
-            if (__left != WAIT_FOREVER) {                                                                    \
-                long __used = (long)(sched_ticks() - __start);                                               \
-                if (__used >= (timeout)) {                                                                   \
-                    __ret = -ETIMEDOUT;                                                                      \
-                    break;                                                                                   \
-                }                                                                                            \
-                __left = (timeout)-__used;                                                                   \
-            }                                                                                                \
-            int __r = wq_wait_interruptible_locked((wq), __left);                                            \
-            if (__r < 0 && __r != -ETIMEDOUT) {                                                              \
-                __ret = __r;                                                                                 \
-                break;                                                                                       \
-            }                                                                                                \
-        }                                                                                                    \
-        sched_unlock_irqrestore(__flags);                                                                    \
-        __ret;                                                                                               \
-    })
+    __wait_event_loop((wq), cond, (timeout), wq_wait_interruptible_locked)
 
 /* 0, or -ERESTARTSYS when a signal came first. */
 #define wait_event_interruptible(wq, cond) wait_event_interruptible_timeout((wq), (cond), WAIT_FOREVER)
