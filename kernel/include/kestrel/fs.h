@@ -15,13 +15,48 @@ struct vfs_timespec {
     int64_t nsec;
 };
 
-/* One mounted filesystem instance. Issue 5 adds the mount table; for now each superblock is
- * mounted once, at the root or privately by a test. */
+struct block_device;
+struct statfs;
+struct super_block;
+
+/* What a mounted filesystem does as a whole. Any member may be NULL: statfs then reports zeroes
+ * (with the magic), sync does nothing. */
+struct super_ops {
+    /* statfs(2): fills every field but f_fsid and f_flags, which the VFS sets. */
+    int (*statfs)(struct super_block *sb, struct statfs *st);
+    /* Writes every dirty inode, block and the superblock itself to the device. */
+    int (*sync)(struct super_block *sb);
+    /* Unmount: nothing holds a reference into the filesystem any more but sb->root's own. Writes
+     * everything back, drops the root and frees the superblock. Cannot fail. */
+    void (*put_super)(struct super_block *sb);
+};
+
+/* A kind of filesystem mount(2) can name ("tmpfs", "ext2", "vfat", "proc", "devtmpfs"). */
+struct fs_type {
+    const char *name;
+    bool needs_device; /* the mount source names a block device (/dev/vda1) */
+    /* Builds a superblock with its root inode. bd is the device for needs_device types, else
+     * NULL; flags are mount(2)'s MS_* flags; data is the option string (may be NULL). */
+    int (*mount)(struct block_device *bd, unsigned long flags, const char *data, struct super_block **out);
+    struct fs_type *next; /* the registry list */
+};
+
+/* Adds a filesystem type (kernel/fs/mount.c); fs_type_find returns NULL for an unknown name. */
+void fs_type_register(struct fs_type *type);
+struct fs_type *fs_type_find(const char *name);
+
+/* One mounted filesystem instance. */
 struct super_block {
     uint32_t dev;         /* st_dev, in the Linux "new" dev_t encoding */
     struct inode *root;   /* a reference held for as long as the superblock lives */
     uint64_t next_ino;    /* inode numbers are never reused within one superblock */
     uint64_t live_inodes; /* allocated and not yet freed: must reach 0 at unmount */
+    const struct super_ops *ops;
+    const struct fs_type *type;
+    struct block_device *bdev; /* the device it lives on, NULL for memory filesystems */
+    unsigned long magic;       /* statfs's f_type: EXT2_SUPER_MAGIC, MSDOS_SUPER_MAGIC... */
+    bool readonly;             /* mounted MS_RDONLY: writes give EROFS */
+    void *fs_info;             /* the filesystem's own per-mount state */
 };
 
 /* The in-memory inode. Filesystems embed it in their own inode structure (container_of).
