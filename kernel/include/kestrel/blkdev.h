@@ -21,14 +21,14 @@ struct block_ops {
 };
 
 struct block_device {
-    char name[16];                /* "vda", "vda1", "sda": the /dev name */
-    uint32_t dev;                 /* dev_t, vfs_mkdev(major, minor) */
-    uint64_t sectors;             /* size in 512-byte sectors */
-    uint64_t start;               /* first sector on the disk: 0 for a whole disk */
-    struct block_device *disk;    /* the whole disk: itself for a disk, its disk for a partition */
-    const struct block_ops *ops;  /* the driver's, on the disk (partitions use disk->ops) */
-    void *driver;                 /* the driver's per-disk state */
-    struct block_device *next;    /* the registry list */
+    char name[16];               /* "vda", "vda1", "sda": the /dev name */
+    uint32_t dev;                /* dev_t, vfs_mkdev(major, minor) */
+    uint64_t sectors;            /* size in 512-byte sectors */
+    uint64_t start;              /* first sector on the disk: 0 for a whole disk */
+    struct block_device *disk;   /* the whole disk: itself for a disk, its disk for a partition */
+    const struct block_ops *ops; /* the driver's, on the disk (partitions use disk->ops) */
+    void *driver;                /* the driver's per-disk state */
+    struct block_device *next;   /* the registry list */
 };
 
 /* Synchronous I/O on a disk or partition: sector is relative to bd, count is in sectors, buf is a

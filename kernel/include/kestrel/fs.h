@@ -41,9 +41,11 @@ struct fs_type {
     struct fs_type *next; /* the registry list */
 };
 
-/* Adds a filesystem type (kernel/fs/mount.c); fs_type_find returns NULL for an unknown name. */
+/* The registry (kernel/fs/fstype.c): each filesystem registers its type at boot, before the first
+ * mount. fs_type_find returns NULL for an unknown name; fs_type_first starts the list. */
 void fs_type_register(struct fs_type *type);
 struct fs_type *fs_type_find(const char *name);
+struct fs_type *fs_type_first(void);
 
 /* One mounted filesystem instance. */
 struct super_block {
