@@ -19,6 +19,7 @@ packages=(
   cpio                 # initramfs packing
   gdb                  # make debug
   python3              # test harness and build helpers
+  e2fsprogs            # mke2fs, e2fsck, debugfs: the ext2 oracles of the host tests
   console-setup-linux  # the PSF font the screen console is generated from
 )
 

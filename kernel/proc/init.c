@@ -7,6 +7,7 @@
 #include <kestrel/chardev.h>
 #include <kestrel/cmdline.h>
 #include <kestrel/file.h>
+#include <kestrel/ext2.h>
 #include <kestrel/initramfs.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/mm.h>
@@ -26,6 +27,7 @@ void proc_init(void)
 /* The tmpfs root with the initramfs unpacked into it, and /dev populated. */
 static int root_setup(struct inode **out)
 {
+    ext2_init(); /* registered whatever the root is, so mount(2) can name it */
     if (boot_info.nmodules == 0)
         return -ENOENT;
     struct super_block *sb;
