@@ -108,9 +108,17 @@ static void do_umount(struct work *w)
     blkshim_close(&w->bd);
 }
 
+/* e2fsck -fn finds nothing, and the superblock's free counts are the sum of the groups' (e2fsck
+ * fixes those silently, so they are checked here with dumpe2fs). */
 static int fsck_clean(struct work *w)
 {
-    return sh("e2fsck -fn %s > %s/fsck.log 2>&1 || { cat %s/fsck.log >&2; exit 1; }", w->img, w->dir, w->dir);
+    if (sh("e2fsck -fn %s > %s/fsck.log 2>&1 || { cat %s/fsck.log >&2; exit 1; }", w->img, w->dir, w->dir))
+        return 1;
+    return sh("dumpe2fs %s 2>/dev/null | awk '/^Free blocks:/ {sb = $3} /^Free inodes:/ {si = $3}"
+              " / free blocks, .* free inodes, / {gb += $1; gi += $4}"
+              " END {if (sb != gb || si != gi) {print \"superblock free counts \" sb \"/\" si"
+              " \" != groups \" gb \"/\" gi > \"/dev/stderr\"; exit 1}}'",
+              w->img);
 }
 
 /* A deterministic pattern: byte i of content seed. */
@@ -687,4 +695,153 @@ HTEST(ext2_write_workload_1k)
 HTEST(ext2_write_workload_4k)
 {
     write_workload(t, 4096, 65536, "-I 256");
+}
+
+/* ---- Running out of space, features, the inode cache ---- */
+
+static uint64_t free_blocks(void)
+{
+    struct statfs st;
+    struct super_block *sb = vfs_root()->sb;
+    return sb->ops->statfs(sb, &st) == 0 ? st.f_bfree : (uint64_t)-1;
+}
+
+static uint64_t free_inodes(void)
+{
+    struct statfs st;
+    struct super_block *sb = vfs_root()->sb;
+    return sb->ops->statfs(sb, &st) == 0 ? st.f_ffree : (uint64_t)-1;
+}
+
+/* Fills the disk through one file: the last write stops short or fails with ENOSPC. */
+static void fill_disk(struct htest *t)
+{
+    struct file *f;
+    HASSERT(t, vfs_open(NULL, "/filler", O_WRONLY | O_CREAT | O_EXCL, 0644, &f) == 0);
+    static char chunk[65536];
+    memset(chunk, 'z', sizeof(chunk));
+    ssize_t n;
+    while ((n = vfs_write(f, chunk, sizeof(chunk))) == (ssize_t)sizeof(chunk))
+        ;
+    HEXPECT(t, n >= 0);
+    HEXPECT_EQ(t, vfs_write(f, chunk, sizeof(chunk)), -ENOSPC);
+    vfs_close(f);
+    HEXPECT_EQ(t, free_blocks(), 0);
+}
+
+HTEST(ext2_enospc_leaves_filesystem_consistent)
+{
+    struct work w;
+    work_begin(&w);
+    HASSERT(t, mkfs(&w, 1024, 2048, "-N 64 -I 128", NULL) == 0);
+    HASSERT(t, do_mount(&w, 0) == 0);
+    HEXPECT_EQ(t, vfs_mkdir(NULL, "/full", 0755), 0);
+    uint64_t blocks0 = free_blocks(), inodes0 = free_inodes();
+    fill_disk(t);
+    /* Each failing call changes nothing: no inode is lost, no entry half made. */
+    HEXPECT_EQ(t, vfs_mkdir(NULL, "/nodir", 0755), -ENOSPC);
+    HEXPECT_EQ(t,
+               vfs_symlink("/a/target/long/enough/to/need/a/block/of/its/own/rather/than/i_block", NULL,
+                           "/slowlink"),
+               -ENOSPC);
+    char name[64];
+    int made = 0, err = 0;
+    while (err == 0 && made < 100) { /* a directory block fills: the next name needs a new block */
+        snprintf(name, sizeof(name), "/full/a-name-long-enough-to-fill-blocks-quickly-%03d", made);
+        err = write_pattern(name, 0, 0, 0, O_EXCL);
+        made += err == 0;
+    }
+    HEXPECT_EQ(t, err, -ENOSPC);
+    HEXPECT_EQ(t, free_inodes(), inodes0 - 1 - (uint64_t)made);
+    struct stat st;
+    HEXPECT_EQ(t, vfs_stat(NULL, "/nodir", &st), -ENOENT);
+    HEXPECT_EQ(t, vfs_stat(NULL, name, &st), -ENOENT);
+    do_umount(&w);
+    HEXPECT_EQ(t, fsck_clean(&w), 0);
+    /* Deleting gives every block back; then the inodes run out. */
+    HASSERT(t, do_mount(&w, 0) == 0);
+    HEXPECT_EQ(t, vfs_unlink(NULL, "/filler"), 0);
+    HEXPECT_EQ(t, free_blocks(), blocks0);
+    for (int i = 0; (err = write_pattern(name, 0, 0, 0, O_EXCL)) == 0; i++)
+        snprintf(name, sizeof(name), "/i%d", i);
+    HEXPECT_EQ(t, err, -ENOSPC);
+    HEXPECT_EQ(t, free_inodes(), 0);
+    HEXPECT(t, free_blocks() > 0);
+    do_umount(&w);
+    HEXPECT_EQ(t, fsck_clean(&w), 0);
+    work_end(t, &w);
+}
+
+HTEST(ext2_refuses_unknown_features)
+{
+    struct work w;
+    work_begin(&w);
+    /* An INCOMPAT feature (extents: block maps ext2 cannot read) refuses the mount. */
+    HASSERT(t, mkfs(&w, 1024, 4096, "-O extent", NULL) == 0);
+    HEXPECT_EQ(t, do_mount(&w, 0), -EINVAL);
+    /* A RO_COMPAT one (huge_file) mounts read-only: reads work, writes give EROFS. */
+    HASSERT(t, mkfs(&w, 4096, 8192, "-O huge_file", NULL) == 0);
+    HASSERT(t, do_mount(&w, 0) == 0);
+    HEXPECT(t, w.sb->readonly);
+    struct stat st;
+    HEXPECT_EQ(t, vfs_stat(NULL, "/lost+found", &st), 0);
+    HEXPECT_EQ(t, vfs_mkdir(NULL, "/x", 0755), -EROFS);
+    do_umount(&w);
+    /* Not ext2 at all. */
+    HASSERT(t, sh("truncate -s 1M %s && dd if=/dev/zero of=%s bs=1024 count=1024 2>/dev/null", w.img,
+                  w.img) == 0);
+    HEXPECT_EQ(t, do_mount(&w, 0), -EINVAL);
+    work_end(t, &w);
+}
+
+HTEST(ext2_one_inode_per_number_and_attributes)
+{
+    struct work w;
+    work_begin(&w);
+    HASSERT(t, mkfs(&w, 1024, 4096, NULL, NULL) == 0);
+    HASSERT(t, do_mount(&w, 0) == 0);
+    HEXPECT_EQ(t, write_pattern("/f", 9, 0, 10, O_EXCL), 0);
+    HEXPECT_EQ(t, vfs_link(NULL, "/f", NULL, "/g", 0), 0);
+    struct file *a, *b;
+    HEXPECT_EQ(t, vfs_open(NULL, "/f", O_RDWR, 0, &a), 0);
+    HEXPECT_EQ(t, vfs_open(NULL, "/g", O_RDWR, 0, &b), 0);
+    HEXPECT(t, a->inode == b->inode); /* through two names, one in-memory inode */
+    HEXPECT_EQ(t, vfs_pwrite(a, "0123456789abcdef", 16, 0), 16);
+    struct stat st;
+    HEXPECT_EQ(t, vfs_fstat(b, &st), 0);
+    HEXPECT_EQ(t, st.st_size, 16);
+    HEXPECT_EQ(t, st.st_nlink, 2);
+    HEXPECT_EQ(t, st.st_blksize, 1024);
+    HEXPECT_EQ(t, st.st_mtime, 1700000000);
+    HEXPECT_EQ(t, st.st_mtime_nsec, 0); /* ext2 keeps seconds */
+    vfs_close(a);
+    vfs_close(b);
+    struct vfs_timespec times[2] = {{1234567, 0}, {7654321, 0}};
+    HEXPECT_EQ(t, vfs_utimens(NULL, "/g", times, 0), 0);
+    HEXPECT_EQ(t, vfs_chmod(NULL, "/g", 04751), 0);
+    /* RENAME_EXCHANGE of a file and a directory in different parents. */
+    HEXPECT_EQ(t, vfs_mkdir(NULL, "/p", 0755), 0);
+    HEXPECT_EQ(t, vfs_mkdir(NULL, "/p/dir", 0755), 0);
+    HEXPECT_EQ(t, vfs_rename(NULL, "/f", NULL, "/p/dir", RENAME_EXCHANGE), 0);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/f/..", &st), 0);
+    HEXPECT_EQ(t, st.st_ino, 2);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/p", &st), 0);
+    HEXPECT_EQ(t, st.st_nlink, 2);
+    struct statfs fs;
+    HEXPECT_EQ(t, w.sb->ops->statfs(w.sb, &fs), 0);
+    HEXPECT_EQ(t, fs.f_type, EXT2_SUPER_MAGIC);
+    HEXPECT_EQ(t, fs.f_bsize, 1024);
+    HEXPECT_EQ(t, fs.f_namelen, 255);
+    do_umount(&w);
+    HEXPECT_EQ(t, fsck_clean(&w), 0);
+    char out[4096];
+    sh_out(out, sizeof(out), "debugfs -R 'stat /p/dir' %s 2>/dev/null", w.img);
+    HEXPECT(t, strstr(out, "Mode:  04751") != NULL);
+    HEXPECT(t, strstr(out, "Links: 2") != NULL);
+    /* debugfs -R "stat" prints mtime as a date; its raw seconds are in the hex form. */
+    HEXPECT(t, strstr(out, "mtime: 0x0074cbb1") != NULL);
+    /* statfs agrees with what df reads from the superblock (dumpe2fs's view). */
+    sh_out(out, sizeof(out), "dumpe2fs -h %s 2>/dev/null | awk '/^Free blocks:/ {print $3}'", w.img);
+    HEXPECT_EQ(t, strtoull(out, NULL, 10), fs.f_bfree);
+    work_end(t, &w);
 }
