@@ -562,6 +562,20 @@ static void workload_names(struct htest *t, struct model *m)
         snprintf(path, sizeof(path), "/d08/tmp%d", d);
         HEXPECT_EQ(t, vfs_rmdir(NULL, path), 0);
     }
+    for (int d = 0; d < 1000; d++) { /* a thousand more, nested ten deep, the deepest half removed */
+        if (d % 10 == 0)
+            snprintf(path, sizeof(path), "/d09/n%d", d / 10);
+        else
+            snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%d", d % 10);
+        HEXPECT_EQ(t, vfs_mkdir(NULL, path, 0750), 0);
+    }
+    for (int d = 0; d < 100; d++) {
+        snprintf(path, sizeof(path), "/d09/n%d/1/2/3/4/5/6/7/8/9", d);
+        for (int depth = 9; depth > 4; depth--) {
+            HEXPECT_EQ(t, vfs_rmdir(NULL, path), 0);
+            *strrchr(path, '/') = 0;
+        }
+    }
     HEXPECT_EQ(t, vfs_rmdir(NULL, "/d06"), -ENOTEMPTY);
     for (int i = 4; i < m->n; i += 10) {
         if (!m->f[i].live)
@@ -756,6 +770,15 @@ HTEST(ext2_enospc_leaves_filesystem_consistent)
     struct stat st;
     HEXPECT_EQ(t, vfs_stat(NULL, "/nodir", &st), -ENOENT);
     HEXPECT_EQ(t, vfs_stat(NULL, name, &st), -ENOENT);
+    /* One block free, and a write that needs two (an indirect block and the data): it fails, and
+     * the indirect block does not stay behind past the end of the file. */
+    HEXPECT_EQ(t, vfs_stat(NULL, "/filler", &st), 0);
+    HEXPECT_EQ(t, vfs_truncate(NULL, "/filler", (st.st_size - 1) / 1024 * 1024), 0);
+    HEXPECT_EQ(t, free_blocks(), 1);
+    HEXPECT_EQ(t, write_pattern("/ind", 5, 12 * 1024, 1, O_EXCL), -ENOSPC);
+    HEXPECT_EQ(t, free_blocks(), 1);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/ind", &st), 0);
+    HEXPECT_EQ(t, st.st_blocks, 0);
     do_umount(&w);
     HEXPECT_EQ(t, fsck_clean(&w), 0);
     /* Deleting gives every block back; then the inodes run out. */

@@ -166,12 +166,16 @@ static int add_block(struct inode *dir, const char *name, size_t len, uint32_t i
     struct ext2_fs *fs = EXT2_FS(dir->sb);
     uint32_t blk;
     int err = ext2_bmap(dir, dir_blocks(dir), true, &blk);
-    if (err)
+    if (err) {
+        ext2_free_blocks_from(dir, dir_blocks(dir)); /* an indirect block allocated on the way */
         return err;
+    }
     struct buf *b;
     err = bcache_get(fs->cache, blk, &b);
-    if (err)
-        return err; /* the block stays allocated past i_size: e2fsck would trim it */
+    if (err) {
+        ext2_free_blocks_from(dir, dir_blocks(dir)); /* nothing may stay mapped past i_size */
+        return err;
+    }
     struct ext2_dir_entry *de = b->data;
     de->rec_len = (uint16_t)fs->block_size;
     fill_entry(fs, de, name, len, ino, mode);

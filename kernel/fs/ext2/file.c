@@ -76,6 +76,8 @@ ssize_t ext2_file_write(struct inode *inode, const void *buf, size_t count, uint
         bcache_put(b);
         done += n;
     }
+    if (err) /* blocks the failed step allocated past the end (an indirect block) go back */
+        ext2_free_blocks_from(inode, (MAX(inode->size, pos + done) + fs->block_size - 1) / fs->block_size);
     if (done == 0)
         return err;
     if (pos + done > inode->size) {
