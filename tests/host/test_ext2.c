@@ -868,3 +868,28 @@ HTEST(ext2_one_inode_per_number_and_attributes)
     HEXPECT_EQ(t, strtoull(out, NULL, 10), fs.f_bfree);
     work_end(t, &w);
 }
+
+HTEST(ext2_deleting_frees_xattr_blocks)
+{
+    struct work w;
+    work_begin(&w);
+    char src[128];
+    snprintf(src, sizeof(src), "%s/src", w.dir);
+    /* 128-byte inodes have no room inside for attributes: mke2fs gives each file a block. */
+    HASSERT(t, sh("mkdir %1$s && cd %1$s && echo a > a && echo b > b && ln -s a fastlink && python3 -c \""
+                  "import os\nfor f in ('a', 'b'): os.setxattr(f, 'user.k', b'v' * 100)\"",
+                  src) == 0);
+    HASSERT(t, mkfs(&w, 1024, 4096, "-I 128", src) == 0);
+    char out[4096];
+    sh_out(out, sizeof(out), "debugfs -R 'stat /a' %s 2>/dev/null", w.img);
+    HEXPECT(t, strstr(out, "File ACL: 0") == NULL); /* the test needs an attribute block */
+    HASSERT(t, do_mount(&w, 0) == 0);
+    uint64_t before = free_blocks();
+    HEXPECT(t, same_contents(src, "/a"));
+    HEXPECT_EQ(t, vfs_unlink(NULL, "/a"), 0);
+    HEXPECT_EQ(t, vfs_unlink(NULL, "/b"), 0);
+    HEXPECT(t, free_blocks() >= before + 2); /* the data blocks and the attribute blocks */
+    do_umount(&w);
+    HEXPECT_EQ(t, fsck_clean(&w), 0);
+    work_end(t, &w);
+}

@@ -227,6 +227,10 @@ int ext2_dir_is_empty(struct inode *dir, bool *empty);
 int ext2_dir_init(struct inode *dir, uint32_t parent_ino);
 int ext2_readdir(struct inode *dir, uint64_t *pos, filldir_t emit, void *ctx);
 
+/* xattr.c: drops the inode's reference to its extended-attribute block, freeing the block with
+ * the last one. */
+void ext2_xattr_release(struct inode *inode);
+
 /* symlink.c */
 int ext2_symlink_store(struct inode *link, const char *target, size_t len);
 ssize_t ext2_readlink(struct inode *link, char *buf, size_t size);

@@ -256,6 +256,7 @@ static void delete_inode(struct inode *inode)
     struct ext2_inode_info *ei = EXT2_I(inode);
     if (ext2_has_blocks(inode))
         ext2_free_blocks_from(inode, 0);
+    ext2_xattr_release(inode);
     inode->size = 0;
     struct vfs_timespec now;
     vfs_now(&now);
