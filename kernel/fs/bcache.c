@@ -40,11 +40,6 @@ struct bcache *bcache_create(struct block_device *bd, uint32_t block_size, uint3
     return bc;
 }
 
-uint32_t bcache_block_size(const struct bcache *bc)
-{
-    return bc->block_size;
-}
-
 uint32_t bcache_count(const struct bcache *bc)
 {
     return bc->count;
