@@ -209,11 +209,8 @@ void bcache_put(struct buf *b)
 void bcache_forget(struct bcache *bc, uint64_t blockno)
 {
     struct buf *b = lookup(bc, blockno);
-    if (!b)
-        return;
-    if (b->refcount)
-        panic("bcache: block %llu freed while referenced", (unsigned long long)blockno);
-    free_buf(bc, b);
+    if (b && b->refcount == 0)
+        free_buf(bc, b);
 }
 
 int bcache_sync(struct bcache *bc)

@@ -69,8 +69,10 @@ void ext2_free_ino(struct ext2_fs *fs, uint32_t ino, bool is_dir)
     if (bcache_get(fs->cache, gd->bg_inode_bitmap, &b) != 0)
         return; /* an I/O error leaks the inode: e2fsck reclaims it, nothing is corrupted */
     uint8_t *byte = (uint8_t *)b->data + bit / 8;
-    if (!(*byte & (1u << (bit % 8))))
-        panic("ext2: freeing free inode %u", ino);
+    if (!(*byte & (1u << (bit % 8)))) {
+        bcache_put(b); /* already free: a damaged bitmap, which the counts must not make worse */
+        return;
+    }
     *byte &= (uint8_t) ~(1u << (bit % 8));
     bcache_mark_dirty(b);
     bcache_put(b);

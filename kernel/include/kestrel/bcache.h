@@ -34,7 +34,8 @@ int bcache_new(struct bcache *bc, uint64_t blockno, struct buf **out);
 void bcache_mark_dirty(struct buf *b);
 void bcache_put(struct buf *b);
 /* Drops a block whose contents no longer matter (freed by the filesystem): a dirty copy is not
- * written. Does nothing if the block is not cached; panics if someone holds it. */
+ * written. Does nothing if the block is not cached, or still referenced (only a damaged
+ * filesystem frees a block it is using; the holder's copy stays valid for it). */
 void bcache_forget(struct bcache *bc, uint64_t blockno);
 
 /* Writes every dirty block back, then flushes the device's write cache. Returns
