@@ -74,9 +74,10 @@ bool profile_running(void)
 /* Finds the function named by `profile=NAME` and allocates a counter per byte of it. */
 static void focus_init(const char *name)
 {
-    for (size_t i = 0; i < ksym_count() && *name; i++) {
+    /* The last symbol has no next one to bound it, so it cannot be the focus. */
+    for (size_t i = 0; i + 1 < ksym_count() && *name; i++) {
         uint64_t size = ksym_addr_at(i + 1) - ksym_addr_at(i); /* to the next symbol, padding and all */
-        if (strcmp(ksym_name_at(i), name) != 0 || i + 1 >= ksym_count() || size > MAX_FOCUS_BYTES)
+        if (strcmp(ksym_name_at(i), name) != 0 || size > MAX_FOCUS_BYTES)
             continue;
         focus_hits = kzalloc(size * sizeof(*focus_hits));
         if (!focus_hits)
