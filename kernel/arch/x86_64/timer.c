@@ -7,6 +7,7 @@
 #include <kestrel/clock.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/profile.h>
 
 /* The TSC is timed against the PIT. Each round times a short and a long PIT window and keeps the
  * difference: the cost of starting a window and of noticing its end (slow port I/O, very slow under
@@ -117,6 +118,7 @@ static void calibrate(void)
 static void timer_tick(struct trap_frame *f)
 {
     __atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED);
+    profile_sample(f); /* before the hook, which may switch away from the interrupted thread */
     /* Acknowledge before the hook: the scheduler may switch threads from it and not come back here
      * for a long time, and no further tick can arrive until the APIC sees this EOI. trap_dispatch's
      * own EOI afterwards finds nothing in service and does nothing. */
