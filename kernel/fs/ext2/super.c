@@ -4,11 +4,9 @@
 #include <uapi/statfs.h>
 #include "ext2.h"
 
-#define MS_RDONLY             1
+#define MS_RDONLY         1
 /* The buffer cache's bound per mount: 1 MiB of 1 KiB blocks, 4 MiB of 4 KiB ones. */
-#define EXT2_CACHE_BLOCKS     1024
-/* s_reserved_gdt_blocks (resize_inode) sits at byte 206 of the superblock. */
-#define S_RESERVED_GDT_OFFSET (206 - offsetof(struct ext2_super_block, s_rest))
+#define EXT2_CACHE_BLOCKS 1024
 
 static const struct super_ops ext2_super_ops;
 
@@ -203,15 +201,14 @@ static int ext2_mount(struct block_device *bd, unsigned long flags, const char *
     return 0;
 }
 
-/* Blocks that hold metadata, not files, as Linux's statfs leaves them out of f_blocks. */
+/* The metadata Linux's ext2 statfs leaves out of f_blocks: superblock and descriptor copies,
+ * bitmaps and inode tables (the blocks reserved for growing the descriptors count as used). */
 static uint64_t overhead_blocks(struct ext2_fs *fs)
 {
-    uint16_t reserved_gdt;
-    memcpy(&reserved_gdt, fs->es->s_rest + S_RESERVED_GDT_OFFSET, sizeof(reserved_gdt));
     uint32_t itable_blocks = fs->es->s_inodes_per_group * fs->inode_size / fs->block_size;
     uint64_t n = fs->es->s_first_data_block;
     for (uint32_t g = 0; g < fs->groups; g++)
-        n += 2 + itable_blocks + (group_has_super(fs, g) ? 1 + fs->gdt_blocks + reserved_gdt : 0);
+        n += 2 + itable_blocks + (group_has_super(fs, g) ? 1 + fs->gdt_blocks : 0);
     return n;
 }
 
