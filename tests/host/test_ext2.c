@@ -989,3 +989,38 @@ HTEST(ext2_damaged_images_fail_cleanly)
     HEXPECT(t, mounted > 20); /* damage below the descriptors still mounts: the walk is exercised */
     work_end(t, &w);
 }
+
+HTEST(ext2_shared_xattr_block_goes_with_its_last_user)
+{
+    struct work w;
+    work_begin(&w);
+    char src[128];
+    snprintf(src, sizeof(src), "%s/src", w.dir);
+    HASSERT(t, sh("mkdir %1$s && echo a > %1$s/a && echo b > %1$s/b", src) == 0);
+    HASSERT(t, mkfs(&w, 1024, 4096, "-I 128", src) == 0);
+    /* One attribute block shared by a and b, as Linux shares identical ones: refcount 2. */
+    char out[4096];
+    HASSERT(t, sh("debugfs -w -R \"ea_set /a user.k shared\" %s >/dev/null 2>&1", w.img) == 0);
+    sh_out(out, sizeof(out), "debugfs -R 'stat /a' %s 2>/dev/null", w.img);
+    const char *acl = strstr(out, "File ACL: ");
+    HASSERT(t, acl);
+    unsigned blk = (unsigned)strtoul(acl + 10, NULL, 10);
+    HASSERT(t, blk != 0);
+    HASSERT(t, sh("printf '\\002' | dd of=%s bs=1 seek=%lu conv=notrunc 2>/dev/null && "
+                  "debugfs -w -R 'sif /b file_acl %u' %s >/dev/null 2>&1 && "
+                  "debugfs -w -R 'sif /b blocks 4' %s >/dev/null 2>&1",
+                  w.img, (unsigned long)blk * 1024 + 4, blk, w.img, w.img) == 0);
+    HASSERT(t, fsck_clean(&w) == 0); /* the sharing is well-formed before Kestrel touches it */
+    HASSERT(t, do_mount(&w, 0) == 0);
+    uint64_t before = free_blocks();
+    HEXPECT_EQ(t, vfs_unlink(NULL, "/a"), 0);
+    HEXPECT_EQ(t, free_blocks(), before + 1); /* a's data block; b still uses the attributes */
+    do_umount(&w);
+    HEXPECT_EQ(t, fsck_clean(&w), 0);
+    HASSERT(t, do_mount(&w, 0) == 0);
+    HEXPECT_EQ(t, vfs_unlink(NULL, "/b"), 0);
+    HEXPECT_EQ(t, free_blocks(), before + 3); /* b's data block and the attribute block */
+    do_umount(&w);
+    HEXPECT_EQ(t, fsck_clean(&w), 0);
+    work_end(t, &w);
+}
