@@ -261,7 +261,8 @@ static bool same_contents(const char *src, const char *path)
     return ok;
 }
 
-/* Mode, owner, size, links and mtime as the host's stat(1) reports them. */
+/* Mode, owner, size, links and mtime as the host's stat(1) reports them (mke2fs -d keeps whole
+ * seconds: the nanoseconds are 0 in the image). */
 static bool same_stat(const char *src, const char *path)
 {
     char out[256];
@@ -275,7 +276,8 @@ static bool same_stat(const char *src, const char *path)
         return false;
     bool dir = S_ISDIR(st.st_mode); /* directory sizes differ between filesystems */
     return st.st_mode == mode && st.st_uid == uid && st.st_gid == gid &&
-           (dir || (uint64_t)st.st_size == size) && st.st_nlink == nlink && (uint64_t)st.st_mtime == mtime;
+           (dir || (uint64_t)st.st_size == size) && st.st_nlink == nlink && (uint64_t)st.st_mtime == mtime &&
+           st.st_mtime_nsec == 0;
 }
 
 struct names {
@@ -306,7 +308,7 @@ static void count_entries(const char *path, struct names *names)
     vfs_close(f);
 }
 
-static void read_image(struct htest *t, unsigned bs, const char *opts)
+static void read_image(struct htest *t, unsigned bs, const char *opts, bool nsec)
 {
     struct work w;
     work_begin(&w);
@@ -348,17 +350,27 @@ static void read_image(struct htest *t, unsigned bs, const char *opts)
     HEXPECT(t, check_pattern("/sparse", -1, 4096, 65536));
     do_umount(&w);
     HEXPECT_EQ(t, fsck_clean(&w), 0); /* mounting and reading changed nothing e2fsck minds */
+    if (nsec) {
+        /* A large inode's extra time word: nanoseconds << 2, and epoch bits adding 2^32 seconds. */
+        HASSERT(t, sh("debugfs -w -R 'sif /small mtime_extra 0x1d6f3455' %s >/dev/null 2>&1", w.img) == 0);
+        HASSERT(t, do_mount(&w, 0) == 0);
+        struct stat st;
+        HEXPECT_EQ(t, vfs_stat(NULL, "/small", &st), 0);
+        HEXPECT_EQ(t, st.st_mtime, 1000000000 + (1ll << 32));
+        HEXPECT_EQ(t, st.st_mtime_nsec, 123456789);
+        do_umount(&w);
+    }
     work_end(t, &w);
 }
 
 HTEST(ext2_reads_mke2fs_image_1k)
 {
-    read_image(t, 1024, "-I 128");
+    read_image(t, 1024, "-I 128", false);
 }
 
 HTEST(ext2_reads_mke2fs_image_4k)
 {
-    read_image(t, 4096, "-I 256");
+    read_image(t, 4096, "-I 256", true);
 }
 
 /* ---- A write workload, checked by e2fsck, debugfs and a remount ---- */
@@ -839,7 +851,7 @@ HTEST(ext2_one_inode_per_number_and_attributes)
 {
     struct work w;
     work_begin(&w);
-    HASSERT(t, mkfs(&w, 1024, 4096, NULL, NULL) == 0);
+    HASSERT(t, mkfs(&w, 1024, 4096, "-I 256", NULL) == 0);
     HASSERT(t, do_mount(&w, 0) == 0);
     HEXPECT_EQ(t, write_pattern("/f", 9, 0, 10, O_EXCL), 0);
     HEXPECT_EQ(t, vfs_link(NULL, "/f", NULL, "/g", 0), 0);
@@ -854,10 +866,10 @@ HTEST(ext2_one_inode_per_number_and_attributes)
     HEXPECT_EQ(t, st.st_nlink, 2);
     HEXPECT_EQ(t, st.st_blksize, 1024);
     HEXPECT_EQ(t, st.st_mtime, 1700000000);
-    HEXPECT_EQ(t, st.st_mtime_nsec, 0); /* ext2 keeps seconds */
+    HEXPECT_EQ(t, st.st_mtime_nsec, 123456789); /* large inodes keep nanoseconds */
     vfs_close(a);
     vfs_close(b);
-    struct vfs_timespec times[2] = {{1234567, 0}, {7654321, 0}};
+    struct vfs_timespec times[2] = {{1234567, 0}, {7654321, 5}};
     HEXPECT_EQ(t, vfs_utimens(NULL, "/g", times, 0), 0);
     HEXPECT_EQ(t, vfs_chmod(NULL, "/g", 04751), 0);
     /* RENAME_EXCHANGE of a file and a directory in different parents. */
@@ -879,8 +891,8 @@ HTEST(ext2_one_inode_per_number_and_attributes)
     sh_out(out, sizeof(out), "debugfs -R 'stat /p/dir' %s 2>/dev/null", w.img);
     HEXPECT(t, strstr(out, "Mode:  04751") != NULL);
     HEXPECT(t, strstr(out, "Links: 2") != NULL);
-    /* debugfs -R "stat" prints mtime as a date; its raw seconds are in the hex form. */
-    HEXPECT(t, strstr(out, "mtime: 0x0074cbb1") != NULL);
+    /* debugfs shows the raw seconds and the extra word: 5 ns << 2, epoch 0. */
+    HEXPECT(t, strstr(out, "mtime: 0x0074cbb1:00000014") != NULL);
     /* statfs agrees with what df reads from the superblock (dumpe2fs's view). */
     sh_out(out, sizeof(out), "dumpe2fs -h %s 2>/dev/null | awk '/^Free blocks:/ {print $3}'", w.img);
     HEXPECT_EQ(t, strtoull(out, NULL, 10), fs.f_bfree);

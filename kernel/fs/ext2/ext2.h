@@ -158,6 +158,7 @@ struct ext2_inode_info {
     uint32_t dtime;
     uint32_t file_acl;
     uint32_t generation;
+    uint16_t extra_isize; /* bytes used past the classic 128 (large inodes): 0 or 32 here */
     struct ext2_inode_info *hash_next;
 };
 
@@ -230,6 +231,12 @@ int ext2_readdir(struct inode *dir, uint64_t *pos, filldir_t emit, void *ctx);
 /* xattr.c: drops the inode's reference to its extended-attribute block, freeing the block with
  * the last one. */
 void ext2_xattr_release(struct inode *inode);
+
+/* times.c: the times of the inode at raw; large is what follows its first 128 bytes in a large
+ * inode, or NULL. ext2_trim_times drops the nanoseconds an inode cannot store. */
+void ext2_times_from_disk(struct ext2_inode_info *ei, const struct ext2_inode *raw, const void *large);
+void ext2_times_to_disk(const struct ext2_inode_info *ei, struct ext2_inode *raw, void *large);
+void ext2_trim_times(struct inode *inode);
 
 /* symlink.c */
 int ext2_symlink_store(struct inode *link, const char *target, size_t len);

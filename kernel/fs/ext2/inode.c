@@ -80,7 +80,13 @@ static void encode_rdev(uint32_t *block, uint32_t rdev)
     block[2] = 0;
 }
 
-static void from_disk(struct ext2_inode_info *ei, const struct ext2_inode *raw)
+/* The bytes after the classic 128 of a large inode, or NULL. */
+static void *large_part(struct ext2_fs *fs, void *raw)
+{
+    return fs->inode_size > EXT2_GOOD_OLD_ISIZE ? (char *)raw + EXT2_GOOD_OLD_ISIZE : NULL;
+}
+
+static void from_disk(struct ext2_fs *fs, struct ext2_inode_info *ei, const struct ext2_inode *raw)
 {
     struct inode *inode = &ei->vfs;
     inode->mode = raw->i_mode;
@@ -91,9 +97,7 @@ static void from_disk(struct ext2_inode_info *ei, const struct ext2_inode *raw)
     if (S_ISREG(inode->mode))
         inode->size |= (uint64_t)raw->i_size_high << 32;
     inode->blocks = raw->i_blocks;
-    inode->atime.sec = raw->i_atime;
-    inode->mtime.sec = raw->i_mtime;
-    inode->ctime.sec = raw->i_ctime;
+    ext2_times_from_disk(ei, raw, large_part(fs, (void *)raw));
     memcpy(ei->block, raw->i_block, sizeof(ei->block));
     ei->flags = raw->i_flags;
     ei->dtime = raw->i_dtime;
@@ -104,7 +108,7 @@ static void from_disk(struct ext2_inode_info *ei, const struct ext2_inode *raw)
 }
 
 /* Only the fields Kestrel models change; the rest (fragments, osd1...) stay as they were. */
-static void to_disk(const struct ext2_inode_info *ei, struct ext2_inode *raw)
+static void to_disk(struct ext2_fs *fs, const struct ext2_inode_info *ei, struct ext2_inode *raw)
 {
     const struct inode *inode = &ei->vfs;
     raw->i_mode = (uint16_t)inode->mode;
@@ -116,9 +120,7 @@ static void to_disk(const struct ext2_inode_info *ei, struct ext2_inode *raw)
     raw->i_size = (uint32_t)inode->size;
     raw->i_size_high = S_ISREG(inode->mode) ? (uint32_t)(inode->size >> 32) : raw->i_size_high;
     raw->i_blocks = (uint32_t)inode->blocks;
-    raw->i_atime = (uint32_t)inode->atime.sec;
-    raw->i_mtime = (uint32_t)inode->mtime.sec;
-    raw->i_ctime = (uint32_t)inode->ctime.sec;
+    ext2_times_to_disk(ei, raw, large_part(fs, raw));
     raw->i_dtime = ei->dtime;
     raw->i_flags = ei->flags;
     raw->i_file_acl = ei->file_acl;
@@ -136,7 +138,7 @@ int ext2_write_inode(struct inode *inode)
     int err = locate(fs, (uint32_t)inode->ino, &b, &offset);
     if (err)
         return err;
-    to_disk(EXT2_I(inode), (struct ext2_inode *)((char *)b->data + offset));
+    to_disk(fs, EXT2_I(inode), (struct ext2_inode *)((char *)b->data + offset));
     bcache_mark_dirty(b);
     bcache_put(b);
     return 0;
@@ -187,7 +189,7 @@ int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct inode **out)
     }
     ei = alloc_info(fs, ino);
     if (ei)
-        from_disk(ei, raw);
+        from_disk(fs, ei, raw);
     bcache_put(b);
     if (!ei)
         return -ENOMEM;
@@ -231,9 +233,10 @@ int ext2_new_inode(struct inode *dir, uint32_t mode, struct inode **out)
     }
     ei->vfs.mode = mode;
     ei->vfs.nlink = 1;
+    ei->extra_isize = fs->inode_size > EXT2_GOOD_OLD_ISIZE ? EXT2_EXTRA_ISIZE : 0;
     vfs_now(&ei->vfs.mtime);
-    ei->vfs.mtime.nsec = 0; /* ext2 keeps whole seconds */
     ei->vfs.atime = ei->vfs.ctime = ei->vfs.mtime;
+    ext2_trim_times(&ei->vfs);
     icache_add(fs, ei);
     ext2_write_inode(&ei->vfs); /* cannot fail: clear_slot just read the same block */
     *out = &ei->vfs;
@@ -243,7 +246,7 @@ int ext2_new_inode(struct inode *dir, uint32_t mode, struct inode **out)
 void ext2_touch(struct inode *inode, bool modified)
 {
     vfs_now(&inode->ctime);
-    inode->ctime.nsec = 0;
+    ext2_trim_times(inode);
     if (modified)
         inode->mtime = inode->ctime;
     ext2_write_inode(inode);
@@ -294,7 +297,7 @@ int ext2_setattr(struct inode *inode, const struct iattr *attr)
             return err;
     }
     inode_apply_attr(inode, attr);
-    inode->atime.nsec = inode->mtime.nsec = inode->ctime.nsec = 0; /* ext2 keeps whole seconds */
+    ext2_trim_times(inode);
     return ext2_write_inode(inode);
 }
 
