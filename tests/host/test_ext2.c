@@ -1036,3 +1036,15 @@ HTEST(ext2_shared_xattr_block_goes_with_its_last_user)
     HEXPECT_EQ(t, fsck_clean(&w), 0);
     work_end(t, &w);
 }
+
+/* The other layouts: 2 KiB blocks, no filetype in directory entries (readdir then reports
+ * DT_UNKNOWN), a superblock copy in every group, no reserved descriptor blocks. */
+HTEST(ext2_reads_image_without_filetype_or_sparse_super)
+{
+    read_image(t, 2048, "-I 128 -O ^filetype,^sparse_super,^resize_inode", false);
+}
+
+HTEST(ext2_write_workload_without_filetype_or_sparse_super)
+{
+    write_workload(t, 2048, 32768, "-O ^filetype,^sparse_super,^resize_inode");
+}
