@@ -17,6 +17,7 @@ packages=(
   musl-tools           # musl-gcc for user programs
   busybox-static       # the shell and everyday commands inside Kestrel
   cpio                 # initramfs packing
+  fdisk                # sfdisk: the block tests partition their disk images with it
   gdb                  # make debug
   python3              # test harness and build helpers
   console-setup-linux  # the PSF font the screen console is generated from

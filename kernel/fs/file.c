@@ -82,10 +82,11 @@ static int may_open(struct nameidata *nd, struct inode *inode, int flags)
     case S_IFREG:
         return 0;
     case S_IFCHR:
+    case S_IFBLK:
     case S_IFIFO:
         return vfs_open_special ? 0 : -ENXIO;
     default:
-        return -ENXIO; /* block devices and sockets have no drivers yet */
+        return -ENXIO; /* sockets are not opened through the VFS */
     }
 }
 
@@ -124,7 +125,7 @@ int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, stru
     f->inode = inode;
     f->flags = (uint32_t)flags; /* a device's open sees every flag (O_NOCTTY for terminals) */
     f->refcount = 1;
-    if (!(flags & O_PATH) && (S_ISCHR(inode->mode) || S_ISFIFO(inode->mode))) {
+    if (!(flags & O_PATH) && (S_ISCHR(inode->mode) || S_ISBLK(inode->mode) || S_ISFIFO(inode->mode))) {
         err = vfs_open_special(f);
         if (err) {
             inode_put(inode);
