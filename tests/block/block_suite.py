@@ -1,0 +1,110 @@
+"""Block devices end to end: one q35 boot with a virtio-blk disk (MBR, made by sfdisk) and an AHCI
+disk (GPT), both raw images written here with known data. busybox in Kestrel lists the /dev nodes
+and their sizes, checksums partitions and writes a pattern at an unaligned offset; the host then
+checks every number against the image and finds the pattern (and nothing else) in the image."""
+import hashlib
+import os
+import random
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MIB = 1 << 20
+SECTOR = 512
+DISK_BYTES = 16 * MIB
+# (partition number, first sector, sectors): slot 3 of the MBR stays empty, so vda3 must not exist.
+MBR_PARTS = [(1, 2048, 8192), (2, 10240, 4096), (4, 16384, 2048)]
+GPT_PARTS = [(1, 2048, 6144), (2, 8192, 4096)]
+WRITE_OFFSET = 3000  # bytes into partition 2: neither sector- nor page-aligned
+PATTERN_BYTES = 70000  # crosses the /dev bounce buffer's 64 KiB
+UNALIGNED = (1000, 700)  # (offset, length) of a read inside partition 1
+
+
+def make_image(path, label, parts, seed):
+    with open(path, "wb") as f:
+        f.truncate(DISK_BYTES)
+    lines = [f"label: {label}"] + [f"{path}{n} : start={start}, size={size}" for n, start, size in parts]
+    subprocess.run(["sfdisk", "-q", path], input="\n".join(lines) + "\n", text=True, check=True,
+                   capture_output=True)
+    data = random.Random(seed).randbytes(parts[0][2] * SECTOR)
+    with open(path, "r+b") as f:
+        f.seek(parts[0][1] * SECTOR)
+        f.write(data)
+    return data
+
+
+def guest_script(path, pattern_guest):
+    nodes = ["vda"] + [f"vda{n}" for n, _, _ in MBR_PARTS] + ["sda"] + [f"sda{n}" for n, _, _ in GPT_PARTS]
+    off, length = UNALIGNED
+    lines = [f'for d in {" ".join(nodes)} vda3; do',
+             '  if [ -b /dev/$d ]; then echo "node $d $(stat -c %t:%T /dev/$d) $(wc -c < /dev/$d)"; fi',
+             'done',
+             'md5sum /dev/vda1 /dev/sda1',
+             f'echo "unaligned $(dd if=/dev/vda1 bs=1 skip={off} count={length} 2>/dev/null | md5sum)"',
+             f'echo "past-end $(dd if=/dev/vda2 bs=512 skip={4096} count=1 2>/dev/null | wc -c)"']
+    for disk in ("vda", "sda"):
+        lines.append(f'dd if={pattern_guest} of=/dev/{disk}2 bs=1000 seek={WRITE_OFFSET // 1000} '
+                     f'conv=notrunc 2>/dev/null; echo "write {disk} $?"')
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def expected_nodes():
+    want = {"vda": ("fe:0", DISK_BYTES), "sda": ("8:0", DISK_BYTES)}
+    for n, _, size in MBR_PARTS:
+        want[f"vda{n}"] = (f"fe:{n:x}", size * SECTOR)
+    for n, _, size in GPT_PARTS:
+        want[f"sda{n}"] = (f"8:{n:x}", size * SECTOR)
+    return want
+
+
+def check_written(image, parts, pattern):
+    """The pattern at WRITE_OFFSET in partition 2, zeroes around it up to the partition's ends."""
+    _, start, size = parts[1]
+    with open(image, "rb") as f:
+        f.seek(start * SECTOR)
+        part = f.read(size * SECTOR)
+    end = WRITE_OFFSET + len(pattern)
+    if part[WRITE_OFFSET:end] != pattern:
+        return False, "pattern not found where it was written"
+    if part[:WRITE_OFFSET].count(0) != WRITE_OFFSET or part[end:].count(0) != len(part) - end:
+        return False, "bytes around the pattern changed"
+    return True, ""
+
+
+def run(build, logs):
+    work = os.path.join(build, "block-test")
+    os.makedirs(work, exist_ok=True)
+    mbr, gpt = os.path.join(work, "virtio-mbr.img"), os.path.join(work, "ahci-gpt.img")
+    vda1 = make_image(mbr, "dos", MBR_PARTS, 1)
+    sda1 = make_image(gpt, "gpt", GPT_PARTS, 2)
+    pattern = random.Random(3).randbytes(PATTERN_BYTES)
+    pattern_path = os.path.join(work, "pattern")
+    with open(pattern_path, "wb") as f:
+        f.write(pattern)
+    script = os.path.join(work, "block.sh")
+    guest_script(script, "/krun/pattern")
+    log = os.path.join(logs, "block-devices.log")
+    qemu = ["-drive", f"file={mbr},if=none,format=raw,id=d0", "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
+            "-drive", f"file={gpt},if=none,format=raw,id=d1", "-device", "ide-hd,drive=d1,bus=ide.0"]
+    proc = subprocess.run([os.path.join(ROOT, "tools", "krun"), "--timeout", "240", "--log", log, "--machine", "q35",
+                           "--add", f"{pattern_path}:/krun/pattern"] + [f"--qemu-arg={a}" for a in qemu] + [script],
+                          capture_output=True, text=True, timeout=300)
+    out = proc.stdout
+    words = [line.split() for line in out.splitlines()]
+    nodes = {w[1]: (w[2], int(w[3])) for w in words if len(w) == 4 and w[0] == "node"}
+    md5 = {w[1]: w[0] for w in words if len(w) == 2 and w[1].startswith("/dev/")}
+    off, length = UNALIGNED
+    want_unaligned = hashlib.md5(vda1[off:off + length]).hexdigest()
+    why = f"exit {proc.returncode}, log {log}, output {out!r}"
+    results = [
+        ("block/nodes-and-sizes", nodes == expected_nodes(), why),
+        ("block/virtio-read-md5", md5.get("/dev/vda1") == hashlib.md5(vda1).hexdigest(), why),
+        ("block/ahci-read-md5", md5.get("/dev/sda1") == hashlib.md5(sda1).hexdigest(), why),
+        ("block/unaligned-read", f"unaligned {want_unaligned}  -" in out, why),
+        ("block/read-past-end-is-empty", "past-end 0" in out, why),
+    ]
+    for disk, image, parts in (("virtio", mbr, MBR_PARTS), ("ahci", gpt, GPT_PARTS)):
+        name = "vda" if disk == "virtio" else "sda"
+        ok, detail = check_written(image, parts, pattern)
+        results.append((f"block/{disk}-write-seen-by-host", ok and f"write {name} 0" in out, detail or why))
+    return results
