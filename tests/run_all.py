@@ -213,7 +213,8 @@ def main():
                   pool.submit(proc_init_boot, args.build, logs),
                   pool.submit(krun_script, args.build, logs),
                   pool.submit(bench_quick_in_kestrel, args.build, logs),
-                  pool.submit(block_suite.run, args.build, logs)]
+                  pool.submit(block_suite.run, args.build, logs),
+                  pool.submit(block_suite.run_intx, args.build, logs)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
         for fut in others:

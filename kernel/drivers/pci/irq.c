@@ -79,10 +79,13 @@ int pci_setup_irq(struct pci_dev *d, trap_handler_t fn, uint8_t *vector)
         setup_msi(d, cap, (uint8_t)v);
         return PCI_IRQ_MSI;
     }
-    /* INTx: firmware wrote the IOAPIC input into the interrupt line register (no _PRT parsing);
-     * PCI lines are level-triggered and active low. */
+    /* INTx: firmware wrote the interrupt line register (there is no _PRT parsing here). A line
+     * below 16 is an ISA IRQ number, whose trigger and polarity the ACPI overrides give (QEMU's pc
+     * lists its PCI IRQs as level, active high); above that it is a GSI, level and active low as
+     * the PCI specification has it. */
     if (d->irq_pin == 0 || d->irq_line == 0xff)
         return -ENODEV;
-    int err = irq_route_gsi(d->irq_line, (uint8_t)v, true, true);
+    int err = d->irq_line < ISA_IRQ_COUNT ? irq_route_isa(d->irq_line, (uint8_t)v)
+                                          : irq_route_gsi(d->irq_line, (uint8_t)v, true, true);
     return err ? err : PCI_IRQ_INTX;
 }
