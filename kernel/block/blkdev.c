@@ -5,6 +5,9 @@
 #include <kestrel/format.h>
 #include <kestrel/fs.h>
 #include <kestrel/kmalloc.h>
+#include <kestrel/mm.h>
+#include <kestrel/page.h>
+#include <kestrel/panic.h>
 #include <kestrel/printk.h>
 #include <kestrel/string.h>
 
@@ -49,12 +52,25 @@ struct block_device *block_find_dev(uint32_t dev)
     return NULL;
 }
 
+/* Drivers hand buffers to DMA by physical address, so a buffer must be one physically contiguous
+ * run: kmalloc or page memory (the direct map) or the kernel image. A kernel stack is neither (its
+ * pages are scattered), and passing one is a caller's bug that would corrupt memory: panic. */
+static void check_dma_buffer(const struct block_device *bd, const void *buf, uint32_t count)
+{
+    const uint8_t *first = buf, *last = first + (size_t)count * SECTOR_SIZE - 1;
+    bool image = (uint64_t)first >= KERNEL_VIRT_BASE;
+    if (!image && (!virt_to_page(first) || !virt_to_page(last)))
+        panic("blk: %s: buffer %p is not physically contiguous memory (kmalloc, pages or the image)",
+              bd->name, buf);
+}
+
 static int block_rw(struct block_device *bd, bool write, uint64_t sector, void *buf, uint32_t count)
 {
     if (sector > bd->sectors || count > bd->sectors - sector)
         return -EINVAL;
     if (count == 0)
         return 0;
+    check_dma_buffer(bd, buf, count);
     struct blk_request rq = {.write = write, .sector = bd->start + sector, .count = count, .buf = buf};
     qlist_init(&rq.link);
     return blk_queue_submit(bd->disk, &rq);
