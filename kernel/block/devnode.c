@@ -44,42 +44,58 @@ static int transfer_chunk(struct block_device *bd, uint8_t *bounce, uint64_t pos
     return block_write(bd, first, bounce, sectors);
 }
 
-static ssize_t blockdev_rw(struct file *f, void *buf, size_t count, bool write)
+/* Moves up to count bytes at byte offset pos; returns how many, or an error when none moved. */
+static ssize_t blockdev_rw(struct block_device *bd, void *buf, size_t count, uint64_t pos, bool write)
 {
-    struct block_device *bd = f->private;
     uint64_t size = device_bytes(bd);
-    if (f->pos >= size)
+    if (pos >= size)
         return write && count ? -ENOSPC : 0;
-    count = MIN(count, size - f->pos);
+    count = MIN(count, size - pos);
     uint8_t *bounce = kmalloc(BOUNCE_BYTES);
     if (!bounce)
         return -ENOMEM;
     size_t done = 0;
     int err = 0;
     while (done < count) {
-        size_t skip = (f->pos + done) % SECTOR_SIZE;
+        size_t skip = (pos + done) % SECTOR_SIZE;
         size_t n = MIN(count - done, BOUNCE_BYTES - skip);
-        err = transfer_chunk(bd, bounce, f->pos + done, (uint8_t *)buf + done, n, write);
+        err = transfer_chunk(bd, bounce, pos + done, (uint8_t *)buf + done, n, write);
         if (err)
             break;
         done += n;
     }
     kfree(bounce);
-    f->pos += done;
     return done ? (ssize_t)done : err;
 }
 
+/* read and write move the file position; pread and pwrite leave it. */
 static ssize_t blockdev_read(struct file *f, void *buf, size_t count, bool nowait)
 {
     (void)nowait;
-    return blockdev_rw(f, buf, count, false);
+    ssize_t n = blockdev_rw(f->private, buf, count, f->pos, false);
+    if (n > 0)
+        f->pos += (uint64_t)n;
+    return n;
 }
 
 static ssize_t blockdev_write(struct file *f, const void *buf, size_t count, bool nowait)
 {
     (void)nowait;
     /* Only a write reads from buf; blockdev_rw has one pointer for both directions. */
-    return blockdev_rw(f, (void *)buf, count, true);
+    ssize_t n = blockdev_rw(f->private, (void *)buf, count, f->pos, true);
+    if (n > 0)
+        f->pos += (uint64_t)n;
+    return n;
+}
+
+static ssize_t blockdev_pread(struct file *f, void *buf, size_t count, uint64_t pos)
+{
+    return blockdev_rw(f->private, buf, count, pos, false);
+}
+
+static ssize_t blockdev_pwrite(struct file *f, const void *buf, size_t count, uint64_t pos)
+{
+    return blockdev_rw(f->private, (void *)buf, count, pos, true);
 }
 
 static int64_t blockdev_lseek(struct file *f, int64_t offset, int whence)
@@ -126,8 +142,12 @@ static long blockdev_ioctl(struct file *f, unsigned cmd, unsigned long arg)
     }
 }
 
-static const struct file_ops blockdev_ops = {
-    .read = blockdev_read, .write = blockdev_write, .lseek = blockdev_lseek, .ioctl = blockdev_ioctl};
+static const struct file_ops blockdev_ops = {.read = blockdev_read,
+                                             .write = blockdev_write,
+                                             .lseek = blockdev_lseek,
+                                             .pread = blockdev_pread,
+                                             .pwrite = blockdev_pwrite,
+                                             .ioctl = blockdev_ioctl};
 
 int blockdev_open(struct file *f)
 {

@@ -234,6 +234,8 @@ ssize_t vfs_pread(struct file *f, void *buf, size_t count, int64_t pos)
         return can_read(f) ? -ESPIPE : -EBADF;
     if (pos < 0)
         return -EINVAL;
+    if (f->ops && f->ops->pread && can_read(f))
+        return f->ops->pread(f, buf, MIN(count, MAX_RW_COUNT), (uint64_t)pos);
     return do_read(f, buf, count, (uint64_t)pos);
 }
 
@@ -243,6 +245,8 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t count, int64_t pos)
         return can_write(f) ? -ESPIPE : -EBADF;
     if (pos < 0)
         return -EINVAL;
+    if (f->ops && f->ops->pwrite && can_write(f))
+        return f->ops->pwrite(f, buf, MIN(count, MAX_RW_COUNT), (uint64_t)pos);
     uint64_t p = (uint64_t)pos;
     return do_write(f, buf, count, &p);
 }

@@ -17,6 +17,7 @@ GPT_PARTS = [(1, 2048, 6144), (2, 8192, 4096)]
 WRITE_OFFSET = 3000  # bytes into partition 2: neither sector- nor page-aligned
 PATTERN_BYTES = 70000  # crosses the /dev bounce buffer's 64 KiB
 UNALIGNED = (1000, 700)  # (offset, length) of a read inside partition 1
+PWRITE = (b"KESTREL-PWRITE", 5000)  # what blkio pwrites into sda1, and where
 
 
 def make_image(path, label, parts, seed):
@@ -47,6 +48,7 @@ def guest_script(path, pattern_guest):
              f'echo "unaligned $(dd if=/dev/vda1 bs=1 skip={off} count={length} 2>/dev/null | md5sum)"',
              f'echo "past-end $(dd if=/dev/vda2 bs=512 skip={4096} count=1 2>/dev/null | wc -c)"']
     lines += write_lines(("vda", "sda"), pattern_guest)
+    lines.append(f"/krun/blkio /dev/sda1 {PWRITE[0].decode()} {PWRITE[1]}")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -74,12 +76,13 @@ def check_written(image, parts, pattern):
     return True, ""
 
 
-def krun(logs, name, machine, qemu_args, pattern_path, script):
+def krun(logs, name, machine, qemu_args, pattern_path, script, adds=()):
     os.makedirs(logs, exist_ok=True)
     log = os.path.join(logs, f"{name}.log")
-    proc = subprocess.run([os.path.join(ROOT, "tools", "krun"), "--timeout", "240", "--log", log, "--machine", machine,
-                           "--add", f"{pattern_path}:/krun/pattern"] + [f"--qemu-arg={a}" for a in qemu_args] +
-                          [script], capture_output=True, text=True, timeout=300)
+    add_args = [f"--add={host}:{guest}" for host, guest in [(pattern_path, "/krun/pattern"), *adds]]
+    proc = subprocess.run([os.path.join(ROOT, "tools", "krun"), "--timeout", "240", "--log", log, "--machine", machine]
+                          + add_args + [f"--qemu-arg={a}" for a in qemu_args] + [script],
+                          capture_output=True, text=True, timeout=300)
     return proc, log
 
 
@@ -114,6 +117,30 @@ def run_intx(build, logs):
             ("block/virtio-intx-write-seen-by-host", ok and "write vda 0" in out, detail or why)]
 
 
+def build_blkio(work):
+    exe = os.path.join(work, "blkio")
+    subprocess.run(["musl-gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", exe,
+                    os.path.join(ROOT, "tests", "block", "blkio.c")], check=True)
+    return exe
+
+
+def blkio_expected(sda1):
+    """What tests/block/blkio.c prints for /dev/sda1 on Linux: the ioctl's and SEEK_END's size, the
+    pread bytes from 4096, the read bytes from the lseek position 100, which pread did not move."""
+    size = len(sda1)
+    return (f"getsize64 0 {size}\nseek-end {size}\npread 16 {sda1[4096:4112].hex()}\n"
+            f"read 16 {sda1[100:116].hex()}\npos 116\npwrite {len(PWRITE[0])}\npos 116\n")
+
+
+def pwrite_seen(image, sda1):
+    start = GPT_PARTS[0][1] * SECTOR
+    text, off = PWRITE
+    with open(image, "rb") as f:
+        f.seek(start)
+        now = f.read(len(sda1))
+    return now == sda1[:off] + text + sda1[off + len(text):]
+
+
 def interrupt_kinds_logged(log):
     """QEMU's virtio-blk has MSI-X and its ICH9 AHCI only MSI: each must have been used."""
     with open(log, errors="replace") as f:
@@ -130,7 +157,8 @@ def run(build, logs):
     guest_script(script, "/krun/pattern")
     qemu = ["-drive", f"file={mbr},if=none,format=raw,id=d0", "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
             "-drive", f"file={gpt},if=none,format=raw,id=d1", "-device", "ide-hd,drive=d1,bus=ide.0"]
-    proc, log = krun(logs, "block-devices", "q35", qemu, pattern_path, script)
+    blkio = build_blkio(work)
+    proc, log = krun(logs, "block-devices", "q35", qemu, pattern_path, script, [(blkio, "/krun/blkio")])
     out = proc.stdout
     words = [line.split() for line in out.splitlines()]
     nodes = {w[1]: (w[2], int(w[3])) for w in words if len(w) == 4 and w[0] == "node"}
@@ -145,6 +173,7 @@ def run(build, logs):
         ("block/unaligned-read", f"unaligned {want_unaligned}  -" in out, why),
         ("block/read-past-end-is-empty", "past-end 0" in out, why),
         ("block/virtio-msix-ahci-msi", interrupt_kinds_logged(log), why),
+        ("block/ioctl-lseek-pread-pwrite", out.endswith(blkio_expected(sda1)) and pwrite_seen(gpt, sda1), why),
     ]
     for disk, image, parts in (("virtio", mbr, MBR_PARTS), ("ahci", gpt, GPT_PARTS)):
         name = "vda" if disk == "virtio" else "sda"
