@@ -98,6 +98,11 @@ static ssize_t blockdev_pwrite(struct file *f, const void *buf, size_t count, ui
     return blockdev_rw(f->private, (void *)buf, count, pos, true);
 }
 
+static int blockdev_fsync(struct file *f)
+{
+    return block_flush(f->private);
+}
+
 static int64_t blockdev_lseek(struct file *f, int64_t offset, int whence)
 {
     struct block_device *bd = f->private;
@@ -147,6 +152,7 @@ static const struct file_ops blockdev_ops = {.read = blockdev_read,
                                              .lseek = blockdev_lseek,
                                              .pread = blockdev_pread,
                                              .pwrite = blockdev_pwrite,
+                                             .fsync = blockdev_fsync,
                                              .ioctl = blockdev_ioctl};
 
 int blockdev_open(struct file *f)

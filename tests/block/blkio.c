@@ -1,6 +1,7 @@
 /* Block-device system calls on a node given as argv[1], as Linux defines them: prints the size from
  * BLKGETSIZE64 and from lseek(SEEK_END), then shows that pread leaves the file position alone
- * (read after pread continues from the lseek position), then pwrites argv[2] at argv[3]. The block
+ * (read after pread continues from the lseek position), then pwrites argv[2] at argv[3] and fsyncs
+ * (a cache flush on the device). The block
  * suite compares the output with the disk image it built. */
 #include <fcntl.h>
 #include <stdint.h>
@@ -40,5 +41,6 @@ int main(int argc, char **argv)
     const char *text = argv[2];
     printf("pwrite %zd\n", pwrite(fd, text, strlen(text), atoll(argv[3])));
     printf("pos %lld\n", (long long)lseek(fd, 0, SEEK_CUR));
+    printf("fsync %d\n", fsync(fd));
     return close(fd);
 }

@@ -49,6 +49,7 @@ def guest_script(path, pattern_guest):
              f'echo "past-end $(dd if=/dev/vda2 bs=512 skip={4096} count=1 2>/dev/null | wc -c)"']
     lines += write_lines(("vda", "sda"), pattern_guest)
     lines.append(f"/krun/blkio /dev/sda1 {PWRITE[0].decode()} {PWRITE[1]}")
+    lines.append('echo "vda-fsync $(/krun/blkio /dev/vda1 x 0 | tail -n 1)"')
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -129,7 +130,7 @@ def blkio_expected(sda1):
     pread bytes from 4096, the read bytes from the lseek position 100, which pread did not move."""
     size = len(sda1)
     return (f"getsize64 0 {size}\nseek-end {size}\npread 16 {sda1[4096:4112].hex()}\n"
-            f"read 16 {sda1[100:116].hex()}\npos 116\npwrite {len(PWRITE[0])}\npos 116\n")
+            f"read 16 {sda1[100:116].hex()}\npos 116\npwrite {len(PWRITE[0])}\npos 116\nfsync 0\n")
 
 
 def pwrite_seen(image, sda1):
@@ -173,7 +174,8 @@ def run(build, logs):
         ("block/unaligned-read", f"unaligned {want_unaligned}  -" in out, why),
         ("block/read-past-end-is-empty", "past-end 0" in out, why),
         ("block/virtio-msix-ahci-msi", interrupt_kinds_logged(log), why),
-        ("block/ioctl-lseek-pread-pwrite", out.endswith(blkio_expected(sda1)) and pwrite_seen(gpt, sda1), why),
+        ("block/ioctl-lseek-pread-pwrite-fsync", blkio_expected(sda1) in out and pwrite_seen(gpt, sda1), why),
+        ("block/virtio-fsync-flushes", "vda-fsync fsync 0" in out, why),
     ]
     for disk, image, parts in (("virtio", mbr, MBR_PARTS), ("ahci", gpt, GPT_PARTS)):
         name = "vda" if disk == "virtio" else "sda"

@@ -26,6 +26,8 @@ struct file_ops {
      * with lseek set, plain read/write. */
     ssize_t (*pread)(struct file *f, void *buf, size_t count, uint64_t pos);
     ssize_t (*pwrite)(struct file *f, const void *buf, size_t count, uint64_t pos);
+    /* fsync/fdatasync for devices with a write cache (block devices); NULL: nothing to do. */
+    int (*fsync)(struct file *f);
     /* Returns the ready POLL* events and registers pt on every poll_head that may change them. */
     unsigned (*poll)(struct file *f, struct poll_table *pt);
     /* arg is the caller's raw argument: a user pointer for most commands. */
