@@ -117,6 +117,48 @@ static void mbr_primary_partitions(struct ktest *t)
     fake_disk_free(fd);
 }
 
+/* Extended partition in slot 2 from sector 32: EBRs at 32 (logical at 32+4, 8 sectors, link to
+ * 32+16), at 48 (an empty record linking on to 32+24) and at 56 (logical at 56+2, 6 sectors, no
+ * link). Linux numbers the logicals 5 and 6 and shows the extended one as 2 sectors. */
+static void mbr_extended_logical_partitions(struct ktest *t)
+{
+    struct fake_disk *fd = fake_disk_new("fake");
+    KTEST_ASSERT(t, fd != NULL);
+    mbr_entry(fd->data, 0, 0x83, 8, 16);
+    mbr_entry(fd->data, 1, 0x05, 32, 32);
+    mbr_entry(fd->data + 32 * SECTOR_SIZE, 0, 0x83, 4, 8);
+    mbr_entry(fd->data + 32 * SECTOR_SIZE, 1, 0x05, 16, 8);
+    mbr_entry(fd->data + 48 * SECTOR_SIZE, 1, 0x05, 24, 8);
+    mbr_entry(fd->data + 56 * SECTOR_SIZE, 0, 0x83, 2, 6);
+    struct partition p[8];
+    int n = block_parse_partitions(&fd->bd, p, 8);
+    KTEST_EXPECT_EQ(t, n, 4);
+    if (n == 4) {
+        KTEST_EXPECT(t, p[0].number == 1 && p[0].start == 8 && p[0].sectors == 16);
+        KTEST_EXPECT(t, p[1].number == 2 && p[1].start == 32 && p[1].sectors == 2);
+        KTEST_EXPECT(t, p[2].number == 5 && p[2].start == 36 && p[2].sectors == 8);
+        KTEST_EXPECT(t, p[3].number == 6 && p[3].start == 58 && p[3].sectors == 6);
+    }
+    fake_disk_free(fd);
+}
+
+/* An EBR linking back to the first one: the walk must end (at its bound) instead of looping. */
+static void mbr_extended_cycle_ends(struct ktest *t)
+{
+    struct fake_disk *fd = fake_disk_new("fake");
+    KTEST_ASSERT(t, fd != NULL);
+    mbr_entry(fd->data, 0, 0x0f, 32, 32);
+    mbr_entry(fd->data + 32 * SECTOR_SIZE, 0, 0x83, 4, 8);
+    mbr_entry(fd->data + 32 * SECTOR_SIZE, 1, 0x05, 16, 8);
+    mbr_entry(fd->data + 48 * SECTOR_SIZE, 1, 0x05, 0, 8); /* link 0: ends the chain */
+    mbr_entry(fd->data + 48 * SECTOR_SIZE, 0, 0x83, 4, 2);
+    struct partition p[BLK_MAX_PARTITIONS];
+    KTEST_EXPECT_EQ(t, block_parse_partitions(&fd->bd, p, BLK_MAX_PARTITIONS), 3);
+    mbr_entry(fd->data + 48 * SECTOR_SIZE, 1, 0x05, 16, 8); /* links to itself */
+    KTEST_EXPECT_EQ(t, block_parse_partitions(&fd->bd, p, BLK_MAX_PARTITIONS), BLK_MAX_PARTITIONS);
+    fake_disk_free(fd);
+}
+
 static void mbr_without_signature_is_no_table(struct ktest *t)
 {
     struct fake_disk *fd = fake_disk_new("fake");
@@ -351,6 +393,7 @@ static void concurrent_callers_are_merged(struct ktest *t)
 }
 
 KTEST_SUITE(block, KTEST_CASE(crc32_matches_known_vector), KTEST_CASE(mbr_primary_partitions),
+            KTEST_CASE(mbr_extended_logical_partitions), KTEST_CASE(mbr_extended_cycle_ends),
             KTEST_CASE(mbr_without_signature_is_no_table), KTEST_CASE(gpt_partitions),
             KTEST_CASE(gpt_bad_crcs_are_rejected), KTEST_CASE(registered_partitions_are_named_and_bounded),
             KTEST_CASE(queue_merges_adjacent_requests), KTEST_CASE(queue_merge_stops_at_the_limit),

@@ -1,14 +1,21 @@
-/* Partition tables: the MBR's four primary entries, and GPT behind a protective MBR (header and
- * entry-array CRC32s checked, the primary copy only). Extended MBR partitions are not followed. */
+/* Partition tables: the MBR's four primary entries with the logical partitions in an extended one
+ * (numbered from 5, as Linux does), and GPT behind a protective MBR (header and entry-array CRC32s
+ * checked, the primary copy only). */
 #include "internal.h"
 #include <kestrel/crc32.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/string.h>
 
-#define MBR_TABLE_OFFSET   446
-#define MBR_SIGNATURE      0xaa55
-#define MBR_TYPE_EMPTY     0x00
-#define MBR_TYPE_GPT_GUARD 0xee
+#define MBR_TABLE_OFFSET     446
+#define MBR_SIGNATURE        0xaa55
+#define MBR_TYPE_EMPTY       0x00
+#define MBR_TYPE_GPT_GUARD   0xee
+#define MBR_FIRST_LOGICAL    5
+/* An extended partition appears as a device of two sectors, as on Linux (room for a boot loader,
+ * none for a filesystem). */
+#define MBR_EXTENDED_SECTORS 2
+/* The chain of extended boot records is a linked list on disk: a bound keeps a cycle finite. */
+#define MBR_MAX_LOGICAL      64
 
 #define GPT_SIGNATURE       "EFI PART"
 #define GPT_HEADER_MIN_SIZE 92
@@ -58,17 +65,71 @@ static bool fits(const struct block_device *disk, uint64_t start, uint64_t secto
     return sectors && start < disk->sectors && sectors <= disk->sectors - start;
 }
 
-static int parse_mbr(const struct block_device *disk, const uint8_t *sector0, struct partition *out, int max)
+static bool is_extended(uint8_t type)
+{
+    return type == 0x05 || type == 0x0f || type == 0x85;
+}
+
+static struct mbr_entry mbr_entry_at(const uint8_t *sector, unsigned slot)
+{
+    struct mbr_entry e;
+    memcpy(&e, sector + MBR_TABLE_OFFSET + slot * sizeof(e), sizeof(e));
+    return e;
+}
+
+/* Follows the extended boot records from the extended partition at ext_start: each holds one
+ * logical partition (relative to that record) and a link to the next record (relative to
+ * ext_start). Adds to out from index n; returns the new count or a negative errno. */
+static int parse_logical(struct block_device *disk, uint64_t ext_start, uint64_t ext_sectors,
+                         struct partition *out, int n, int max)
+{
+    uint8_t *ebr = kmalloc(SECTOR_SIZE);
+    if (!ebr)
+        return -ENOMEM;
+    uint64_t at = ext_start;
+    uint32_t number = MBR_FIRST_LOGICAL;
+    for (int i = 0; i < MBR_MAX_LOGICAL && n < max; i++) {
+        int err = block_read(disk, at, ebr, 1);
+        if (err) {
+            n = err;
+            break;
+        }
+        if ((ebr[510] | ebr[511] << 8) != MBR_SIGNATURE)
+            break;
+        struct mbr_entry data = mbr_entry_at(ebr, 0), link = mbr_entry_at(ebr, 1);
+        /* A record without a data partition takes no number (Linux counts only real ones). */
+        if (data.type != MBR_TYPE_EMPTY && data.sectors) {
+            if (fits(disk, at + data.lba_start, data.sectors))
+                out[n++] = (struct partition){
+                    .number = number, .start = at + data.lba_start, .sectors = data.sectors};
+            number++;
+        }
+        if (!is_extended(link.type) || link.lba_start == 0 || link.lba_start >= ext_sectors)
+            break;
+        at = ext_start + link.lba_start;
+    }
+    kfree(ebr);
+    return n;
+}
+
+static int parse_mbr(struct block_device *disk, const uint8_t *sector0, struct partition *out, int max)
 {
     int n = 0;
+    const struct mbr_entry *ext = NULL;
+    struct mbr_entry entries[4];
     for (uint32_t i = 0; i < 4 && n < max; i++) {
-        struct mbr_entry e;
-        memcpy(&e, sector0 + MBR_TABLE_OFFSET + i * sizeof(e), sizeof(e));
-        if (e.type == MBR_TYPE_EMPTY || !fits(disk, e.lba_start, e.sectors))
+        struct mbr_entry *e = &entries[i];
+        *e = mbr_entry_at(sector0, i);
+        if (e->type == MBR_TYPE_EMPTY || !fits(disk, e->lba_start, e->sectors))
             continue;
-        out[n++] = (struct partition){.number = i + 1, .start = e.lba_start, .sectors = e.sectors};
+        uint64_t sectors = e->sectors;
+        if (is_extended(e->type) && !ext) {
+            ext = e;
+            sectors = MBR_EXTENDED_SECTORS;
+        }
+        out[n++] = (struct partition){.number = i + 1, .start = e->lba_start, .sectors = sectors};
     }
-    return n;
+    return ext ? parse_logical(disk, ext->lba_start, ext->sectors, out, n, max) : n;
 }
 
 static bool gpt_header_valid(const struct block_device *disk, struct gpt_header *h, const uint8_t *raw)

@@ -11,25 +11,37 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MIB = 1 << 20
 SECTOR = 512
 DISK_BYTES = 16 * MIB
-# (partition number, first sector, sectors): slot 3 of the MBR stays empty, so vda3 must not exist.
-MBR_PARTS = [(1, 2048, 8192), (2, 10240, 4096), (4, 16384, 2048)]
-GPT_PARTS = [(1, 2048, 6144), (2, 8192, 4096)]
+# (partition number, first sector, sectors, MBR type). The MBR has an extended partition (slot 3,
+# seen as 2 sectors, as on Linux) holding logical partitions 5 and 6; the GPT leaves entry 3
+# empty, so sda3 must not exist.
+MBR_PARTS = [(1, 2048, 8192, "83"), (2, 10240, 4096, "83"), (4, 16384, 2048, "83"), (3, 20480, 8192, "5"),
+             (5, 22528, 2048, "83"), (6, 26624, 2048, "83")]
+GPT_PARTS = [(1, 2048, 6144, None), (2, 8192, 4096, None), (4, 14336, 2048, None)]
+ABSENT = ["vda7", "sda3"]
+EXTENDED_SECTORS = 2
 WRITE_OFFSET = 3000  # bytes into partition 2: neither sector- nor page-aligned
 PATTERN_BYTES = 70000  # crosses the /dev bounce buffer's 64 KiB
 UNALIGNED = (1000, 700)  # (offset, length) of a read inside partition 1
 PWRITE = (b"KESTREL-PWRITE", 5000)  # what blkio pwrites into sda1, and where
 
 
-def make_image(path, label, parts, seed):
+def make_image(path, label, parts, seed, fill=(1,)):
+    """Partitions a fresh image with sfdisk and fills the partitions numbered in fill with random
+    bytes; returns {number: bytes}."""
     with open(path, "wb") as f:
         f.truncate(DISK_BYTES)
-    lines = [f"label: {label}"] + [f"{path}{n} : start={start}, size={size}" for n, start, size in parts]
+    lines = [f"label: {label}"] + [f"{path}{n} : start={start}, size={size}" + (f", type={t}" if t else "")
+                                   for n, start, size, t in parts]
     subprocess.run(["sfdisk", "-q", path], input="\n".join(lines) + "\n", text=True, check=True,
                    capture_output=True)
-    data = random.Random(seed).randbytes(parts[0][2] * SECTOR)
+    rng = random.Random(seed)
+    data = {}
     with open(path, "r+b") as f:
-        f.seek(parts[0][1] * SECTOR)
-        f.write(data)
+        for n, start, size, _ in parts:
+            if n in fill:
+                data[n] = rng.randbytes(size * SECTOR)
+                f.seek(start * SECTOR)
+                f.write(data[n])
     return data
 
 
@@ -39,12 +51,12 @@ def write_lines(disks, pattern_guest):
 
 
 def guest_script(path, pattern_guest):
-    nodes = ["vda"] + [f"vda{n}" for n, _, _ in MBR_PARTS] + ["sda"] + [f"sda{n}" for n, _, _ in GPT_PARTS]
+    nodes = list(expected_nodes()) + ABSENT
     off, length = UNALIGNED
-    lines = [f'for d in {" ".join(nodes)} vda3; do',
+    lines = [f'for d in {" ".join(nodes)}; do',
              '  if [ -b /dev/$d ]; then echo "node $d $(stat -c %t:%T /dev/$d) $(wc -c < /dev/$d)"; fi',
              'done',
-             'md5sum /dev/vda1 /dev/sda1',
+             'md5sum /dev/vda1 /dev/sda1 /dev/vda5',
              f'echo "unaligned $(dd if=/dev/vda1 bs=1 skip={off} count={length} 2>/dev/null | md5sum)"',
              f'echo "past-end $(dd if=/dev/vda2 bs=512 skip={4096} count=1 2>/dev/null | wc -c)"']
     lines += write_lines(("vda", "sda"), pattern_guest)
@@ -56,16 +68,16 @@ def guest_script(path, pattern_guest):
 
 def expected_nodes():
     want = {"vda": ("fe:0", DISK_BYTES), "sda": ("8:0", DISK_BYTES)}
-    for n, _, size in MBR_PARTS:
-        want[f"vda{n}"] = (f"fe:{n:x}", size * SECTOR)
-    for n, _, size in GPT_PARTS:
+    for n, _, size, t in MBR_PARTS:
+        want[f"vda{n}"] = (f"fe:{n:x}", (EXTENDED_SECTORS if t == "5" else size) * SECTOR)
+    for n, _, size, _ in GPT_PARTS:
         want[f"sda{n}"] = (f"8:{n:x}", size * SECTOR)
     return want
 
 
 def check_written(image, parts, pattern):
     """The pattern at WRITE_OFFSET in partition 2, zeroes around it up to the partition's ends."""
-    _, start, size = parts[1]
+    _, start, size, _ = parts[1]
     with open(image, "rb") as f:
         f.seek(start * SECTOR)
         part = f.read(size * SECTOR)
@@ -102,7 +114,7 @@ def run_intx(build, logs):
     with the ISR read that deasserts the level-triggered line."""
     work, pattern, pattern_path = workdir(build, "intx")
     mbr = os.path.join(work, "virtio-mbr.img")
-    vda1 = make_image(mbr, "dos", MBR_PARTS, 1)
+    vda1 = make_image(mbr, "dos", MBR_PARTS, 1)[1]
     script = os.path.join(work, "intx.sh")
     with open(script, "w") as f:
         f.write("\n".join(["md5sum /dev/vda1"] + write_lines(("vda",), "/krun/pattern")) + "\n")
@@ -152,8 +164,9 @@ def interrupt_kinds_logged(log):
 def run(build, logs):
     work, pattern, pattern_path = workdir(build, "q35")
     mbr, gpt = os.path.join(work, "virtio-mbr.img"), os.path.join(work, "ahci-gpt.img")
-    vda1 = make_image(mbr, "dos", MBR_PARTS, 1)
-    sda1 = make_image(gpt, "gpt", GPT_PARTS, 2)
+    vda = make_image(mbr, "dos", MBR_PARTS, 1, fill=(1, 5))
+    vda1, vda5 = vda[1], vda[5]
+    sda1 = make_image(gpt, "gpt", GPT_PARTS, 2)[1]
     script = os.path.join(work, "block.sh")
     guest_script(script, "/krun/pattern")
     qemu = ["-drive", f"file={mbr},if=none,format=raw,id=d0", "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
@@ -171,6 +184,7 @@ def run(build, logs):
         ("block/nodes-and-sizes", nodes == expected_nodes(), why),
         ("block/virtio-read-md5", md5.get("/dev/vda1") == hashlib.md5(vda1).hexdigest(), why),
         ("block/ahci-read-md5", md5.get("/dev/sda1") == hashlib.md5(sda1).hexdigest(), why),
+        ("block/logical-partition-read-md5", md5.get("/dev/vda5") == hashlib.md5(vda5).hexdigest(), why),
         ("block/unaligned-read", f"unaligned {want_unaligned}  -" in out, why),
         ("block/read-past-end-is-empty", "past-end 0" in out, why),
         ("block/virtio-msix-ahci-msi", interrupt_kinds_logged(log), why),
