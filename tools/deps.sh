@@ -17,7 +17,9 @@ packages=(
   musl-tools           # musl-gcc for user programs
   busybox-static       # the shell and everyday commands inside Kestrel
   cpio                 # initramfs packing
-  fdisk                # sfdisk: the block tests partition their disk images with it
+  e2fsprogs            # mke2fs/debugfs build the ext2 root disk, e2fsck checks what Kestrel wrote
+  fdisk                # sfdisk writes the partition tables of the disk images (root disk, block tests)
+  dosfstools           # mkfs.fat/fsck.fat for the FAT32 partition
   gdb                  # make debug
   python3              # test harness and build helpers
   console-setup-linux  # the PSF font the screen console is generated from

@@ -18,6 +18,7 @@
 #include <kestrel/panic.h>
 #include <kestrel/pci.h>
 #include <kestrel/printk.h>
+#include <kestrel/profile.h>
 #include <kestrel/process.h>
 #include <kestrel/sched.h>
 #include <kestrel/screen.h>
@@ -73,6 +74,7 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     acpi_init();
     irq_init();
     timer_init();
+    profile_init();
     rtc_init();
     keyboard_init();
     tty_init();

@@ -32,10 +32,15 @@ static int open_last(struct nameidata *nd, int flags, uint32_t mode, struct inod
                 struct inode *dir = nd->dir;
                 if (dir->nlink == 0)
                     return -ENOENT;
+                err = vfs_may_create(dir);
+                if (err)
+                    return err;
                 if (!dir->ops->create)
                     return -EACCES;
                 err = dir->ops->create(dir, nd->last.name, nd->last.len, S_IFREG | (mode & S_IALLUGO), out);
                 *created = !err;
+                if (!err)
+                    err = vfs_own_new(dir, *out);
                 return err;
             }
             if (err)
@@ -63,8 +68,8 @@ static int open_last(struct nameidata *nd, int flags, uint32_t mode, struct inod
     }
 }
 
-/* What may be done with the inode open_last found, given the flags. */
-static int may_open(struct nameidata *nd, struct inode *inode, int flags)
+/* Whether the inode open_last found may be opened with these flags, by its kind alone. */
+static int may_open_kind(struct nameidata *nd, struct inode *inode, int flags)
 {
     if ((flags & O_DIRECTORY) || nd->last.slash || nd->must_dir) {
         if (!S_ISDIR(inode->mode))
@@ -90,7 +95,31 @@ static int may_open(struct nameidata *nd, struct inode *inode, int flags)
     }
 }
 
-int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, struct file **out)
+/* The permission an open of an existing file needs: O_TRUNC writes even on a read-only open. An
+ * exec open needs execute permission instead of read. */
+static unsigned open_access(int flags, bool exec)
+{
+    uint32_t acc = flags & O_ACCMODE;
+    unsigned mask = exec ? MAY_EXEC : 0;
+    if (!exec && (acc == O_RDONLY || acc == O_RDWR))
+        mask |= MAY_READ;
+    if (acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC))
+        mask |= MAY_WRITE;
+    return mask;
+}
+
+/* What may be done with the inode open_last found, given the flags: its kind, in Linux's order,
+ * then (for a file that existed) its permission bits. */
+static int may_open(struct nameidata *nd, struct inode *inode, int flags, bool created, bool exec)
+{
+    int err = may_open_kind(nd, inode, flags);
+    if (err || (flags & O_PATH) || created)
+        return err;
+    return vfs_permission(inode, open_access(flags, exec));
+}
+
+static int do_open(struct inode *cwd, const char *path, int flags, uint32_t mode, bool exec,
+                   struct file **out)
 {
     if ((flags & O_CREAT) && (flags & O_DIRECTORY))
         return -EINVAL; /* what Linux answers since 6.4: the pair never had a useful meaning */
@@ -107,7 +136,7 @@ int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, stru
     if (!err)
         err = open_last(&nd, flags, mode, &inode, &created);
     if (!err)
-        err = may_open(&nd, inode, flags);
+        err = may_open(&nd, inode, flags, created, exec);
     if (!err && (flags & O_TRUNC) && S_ISREG(inode->mode) && !created && !(flags & O_PATH))
         err = vfs_inode_truncate(inode, 0);
     struct file *f = NULL;
@@ -136,6 +165,16 @@ int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, stru
     f->flags &= ~(uint32_t)(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
     *out = f;
     return 0;
+}
+
+int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, struct file **out)
+{
+    return do_open(cwd, path, flags, mode, false, out);
+}
+
+int vfs_open_exec(struct inode *cwd, const char *path, struct file **out)
+{
+    return do_open(cwd, path, O_RDONLY, 0, true, out);
 }
 
 struct file *vfs_file_get(struct file *f)

@@ -62,3 +62,14 @@ int vfs_inode_chmod(struct inode *inode, uint32_t mode);
 /* The path a call got from user space: -ENOENT when empty, -ENAMETOOLONG when PATH_MAX bytes
  * hold no NUL. */
 int path_check(const char *path);
+
+/* Adding a name to dir (write and search on it), removing victim's name from dir (the same, and
+ * in a sticky directory owning the file or the directory: -EPERM otherwise). */
+int vfs_may_create(struct inode *dir);
+int vfs_may_delete(struct inode *dir, struct inode *victim);
+/* Gives a file just created in dir its owner: the caller's filesystem ids, or dir's group when
+ * dir is set-group-id. */
+int vfs_own_new(struct inode *dir, struct inode *inode);
+/* Whether vfs_own_new may change anything: filesystems create files as root, so only a caller
+ * with other ids or a set-group-id directory needs it (root's creations skip the lookup). */
+bool vfs_needs_owner(const struct inode *dir);

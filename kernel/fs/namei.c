@@ -59,6 +59,12 @@ static int lookup_one(struct nameidata *nd, const char *name, size_t len, enum l
     struct inode *dir = nd->dir;
     if (!S_ISDIR(dir->mode))
         return -ENOTDIR;
+    /* Every name looked up in a directory, "." and ".." too, needs search permission on it. */
+    if (type != LAST_ROOT) {
+        int err = vfs_permission(dir, MAY_EXEC);
+        if (err)
+            return err;
+    }
     switch (type) {
     case LAST_ROOT:
     case LAST_DOT:

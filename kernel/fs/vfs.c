@@ -105,7 +105,22 @@ static int prepare_create(struct nameidata *nd, const char *path, bool is_dir)
     /* A removed directory (a process's cwd, say) stays empty for good. */
     if (nd->dir->nlink == 0)
         return -ENOENT;
-    return 0;
+    return vfs_may_create(nd->dir);
+}
+
+/* Gives the name prepare_create made its owner (see vfs_own_new). The file exists whatever this
+ * returns; a failure here means the filesystem could not store the owner. */
+static int own_last(struct nameidata *nd)
+{
+    if (!vfs_needs_owner(nd->dir))
+        return 0;
+    struct inode *inode;
+    int err = nd_lookup_last(nd, &inode);
+    if (err)
+        return err;
+    err = vfs_own_new(nd->dir, inode);
+    inode_put(inode);
+    return err;
 }
 
 int vfs_mkdir(struct inode *cwd, const char *path, uint32_t mode)
@@ -116,6 +131,8 @@ int vfs_mkdir(struct inode *cwd, const char *path, uint32_t mode)
     if (!err)
         err =
             nd.dir->ops->mkdir ? nd.dir->ops->mkdir(nd.dir, nd.last.name, nd.last.len, mode & 01777) : -EPERM;
+    if (!err)
+        err = own_last(&nd);
     nd_done(&nd);
     return err;
 }
@@ -149,10 +166,14 @@ int vfs_mknod(struct inode *cwd, const char *path, uint32_t mode, uint32_t dev)
     if (S_ISREG(mode)) {
         struct inode *inode;
         err = ops->create ? ops->create(nd.dir, nd.last.name, nd.last.len, mode, &inode) : -EPERM;
-        if (!err)
+        if (!err) {
+            err = vfs_own_new(nd.dir, inode);
             inode_put(inode);
+        }
     } else {
         err = ops->mknod ? ops->mknod(nd.dir, nd.last.name, nd.last.len, mode, dev) : -EPERM;
+        if (!err)
+            err = own_last(&nd);
     }
 out:
     nd_done(&nd);
@@ -169,6 +190,8 @@ int vfs_symlink(const char *target, struct inode *cwd, const char *linkpath)
     err = prepare_create(&nd, linkpath, false);
     if (!err)
         err = nd.dir->ops->symlink ? nd.dir->ops->symlink(nd.dir, nd.last.name, nd.last.len, target) : -EPERM;
+    if (!err)
+        err = own_last(&nd);
     nd_done(&nd);
     return err;
 }
@@ -215,11 +238,14 @@ int vfs_unlink(struct inode *cwd, const char *path)
     err = nd_lookup_last(&nd, &victim);
     if (err)
         goto out;
-    if (S_ISDIR(victim->mode))
-        err = -EISDIR;
-    else if (nd.last.slash)
-        err = -ENOTDIR;
+    /* Linux's order: a trailing slash is judged before permissions, a directory after them. */
+    if (nd.last.slash)
+        err = S_ISDIR(victim->mode) ? -EISDIR : -ENOTDIR;
     else
+        err = vfs_may_delete(nd.dir, victim);
+    if (!err && S_ISDIR(victim->mode))
+        err = -EISDIR;
+    if (!err)
         err = nd.dir->ops->unlink ? nd.dir->ops->unlink(nd.dir, nd.last.name, nd.last.len) : -EPERM;
 out:
     /* With the victim's reference dropped last, an unlinked inode nobody has open goes now. */
@@ -251,6 +277,9 @@ int vfs_rmdir(struct inode *cwd, const char *path)
         break;
     }
     err = nd_lookup_last(&nd, &victim);
+    if (err)
+        goto out;
+    err = vfs_may_delete(nd.dir, victim);
     if (err)
         goto out;
     if (!S_ISDIR(victim->mode))
@@ -299,6 +328,30 @@ static int check_rename(struct nameidata *od, struct inode *src, struct nameidat
     }
     if (src == dst)
         return 1; /* two names of one inode: nothing to do, and success */
+    return 0;
+}
+
+/* Permissions for renameat2: removing the old name, adding (or replacing) the new one, and, for a
+ * directory changing parents, writing its ".." entry. */
+static int may_rename(struct nameidata *od, struct inode *src, struct nameidata *nd, struct inode *dst,
+                      unsigned flags)
+{
+    int err = vfs_may_delete(od->dir, src);
+    if (!err)
+        err = dst ? vfs_may_delete(nd->dir, dst) : vfs_may_create(nd->dir);
+    if (!err && od->dir != nd->dir) {
+        if (S_ISDIR(src->mode))
+            err = vfs_permission(src, MAY_WRITE);
+        if (!err && (flags & RENAME_EXCHANGE) && S_ISDIR(dst->mode))
+            err = vfs_permission(dst, MAY_WRITE);
+    }
+    return err;
+}
+
+/* What renameat2 checks after permissions: roots cannot move, and a replaced name keeps its kind. */
+static int check_rename_kinds(struct inode *src, struct inode *dst, unsigned flags)
+{
+    bool exchange = flags & RENAME_EXCHANGE;
     if (src == src->sb->root || src == vfs_root() || (dst && (dst == dst->sb->root || dst == vfs_root())))
         return -EBUSY;
     if (dst && !exchange) {
@@ -347,6 +400,10 @@ int vfs_rename(struct inode *oldcwd, const char *oldpath, struct inode *newcwd, 
     else if (err)
         goto out;
     err = check_rename(&od, src, &nd, dst, flags);
+    if (!err)
+        err = may_rename(&od, src, &nd, dst, flags);
+    if (!err)
+        err = check_rename_kinds(src, dst, flags);
     if (err > 0)
         err = 0;
     else if (!err)
@@ -384,7 +441,14 @@ int vfs_truncate(struct inode *cwd, const char *path, int64_t length)
     int err = vfs_lookup(cwd, path, 0, &inode);
     if (err)
         return err;
-    err = vfs_inode_truncate(inode, (uint64_t)length);
+    if (S_ISDIR(inode->mode))
+        err = -EISDIR;
+    else if (!S_ISREG(inode->mode))
+        err = -EINVAL;
+    else
+        err = vfs_permission(inode, MAY_WRITE);
+    if (!err)
+        err = vfs_inode_truncate(inode, (uint64_t)length);
     inode_put(inode);
     return err;
 }

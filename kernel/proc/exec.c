@@ -18,6 +18,7 @@
 struct exec_image {
     char *data;
     size_t size;
+    uint32_t uid, gid, mode; /* the file's owner and mode, for set-user-ID and set-group-ID */
 };
 
 /* Checks that path names an executable regular file and reads it whole. */
@@ -27,7 +28,7 @@ static int read_image(const char *path, struct exec_image *img)
     struct file *f;
     struct stat st;
     vfs_lock();
-    int err = vfs_open(p->fs.cwd, path, O_RDONLY, 0, &f);
+    int err = vfs_open_exec(p->fs.cwd, path, &f);
     if (err) {
         vfs_unlock();
         return err;
@@ -35,8 +36,9 @@ static int read_image(const char *path, struct exec_image *img)
     err = vfs_fstat(f, &st);
     if (!err && !S_ISREG(st.st_mode))
         err = -EACCES;
-    if (!err)
-        err = cred_permission(&p->cred, st.st_uid, st.st_gid, st.st_mode, 1);
+    img->uid = st.st_uid;
+    img->gid = st.st_gid;
+    img->mode = st.st_mode;
     if (!err && (uint64_t)st.st_size > EXEC_MAX_SIZE)
         err = -ENOMEM;
     img->size = err ? 0 : (size_t)st.st_size;
@@ -121,11 +123,27 @@ static int exec_script(const struct exec_image *img, const char *path, char *con
     return err;
 }
 
+/* The credentials the program runs with: a set-user-ID file runs as its owner, a set-group-ID
+ * (and group-executable) one with its group; the saved ids take the effective ones, as on every
+ * Linux exec. Returns whether the ids changed, which makes the program "secure" (AT_SECURE). */
+static bool exec_cred(const struct cred *old, const struct exec_image *img, struct cred *new)
+{
+    *new = *old;
+    if (img->mode & S_ISUID)
+        new->euid = new->fsuid = img->uid;
+    if ((img->mode & S_ISGID) && (img->mode & 0010))
+        new->egid = new->fsgid = img->gid;
+    new->suid = new->euid;
+    new->sgid = new->egid;
+    return new->euid != old->uid || new->egid != old->gid;
+}
+
 /* Past the point of no return: the process takes the new memory and starts over at entry. */
-static void exec_commit(struct mm *mm, vaddr_t entry, vaddr_t sp, const char *execfn)
+static void exec_commit(struct mm *mm, vaddr_t entry, vaddr_t sp, const char *execfn, const struct cred *cred)
 {
     struct thread *t = thread_current();
     struct process *p = t->user.proc;
+    p->cred = *cred;
     struct mm *old = p->mm;
     /* Interrupts off so no switch sees the new mm without the new bases, or the reverse. */
     uint64_t irq = irq_save();
@@ -171,17 +189,22 @@ static int exec_elf(const struct exec_image *img, char *const argv[], char *cons
     vaddr_t entry = 0, bias = 0, sp = 0;
     if (!err)
         err = mm_load_elf(mm, img->data, img->size, info, &entry, &bias);
+    struct cred *cred = err ? NULL : kmalloc(sizeof(*cred));
+    if (!err && !cred)
+        err = -ENOMEM;
     if (!err) {
-        struct exec_params params = {info,         bias,        execfn,       p->cred.uid,
-                                     p->cred.euid, p->cred.gid, p->cred.egid, false};
+        bool secure = exec_cred(&p->cred, img, cred);
+        struct exec_params params = {info,       bias,      execfn,     cred->uid,
+                                     cred->euid, cred->gid, cred->egid, secure};
         err = mm_setup_stack(mm, argv, envp, &params, &sp);
     }
     if (err) {
         if (mm)
             mm_put(mm);
     } else {
-        exec_commit(mm, entry, sp, execfn);
+        exec_commit(mm, entry, sp, execfn, cred);
     }
+    kfree(cred);
     kfree(info);
     return err;
 }

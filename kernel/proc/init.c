@@ -23,6 +23,13 @@ void proc_init(void)
     syscall_init();
 }
 
+/* Whose permissions the VFS checks: the calling process's (kernel threads have none: root). */
+static const struct cred *process_cred(void)
+{
+    struct process *p = current_process();
+    return p ? &p->cred : NULL;
+}
+
 /* The tmpfs root with the initramfs unpacked into it, and /dev populated. */
 static int root_setup(struct inode **out)
 {
@@ -34,6 +41,7 @@ static int root_setup(struct inode **out)
         return err;
     vfs_set_root(sb->root);
     vfs_set_clock(vfs_realtime_clock);
+    vfs_set_cred_source(process_cred);
     const struct boot_module *m = &boot_info.modules[0];
     err = initramfs_unpack(sb->root, phys_to_virt(m->start), m->end - m->start);
     if (err)

@@ -10,107 +10,6 @@
 #include <kestrel/uaccess.h>
 #include "sys_file.h"
 
-#define MAY_EXEC  1
-#define MAY_WRITE 2
-#define MAY_READ  4
-
-/* Whether uid/gid (with the caller's supplementary groups) may access inode as mask asks. Root may
- * do anything but execute a file that nobody may execute. */
-static bool may_access(const struct inode *inode, uint32_t uid, uint32_t gid, int mask)
-{
-    uint32_t mode = inode->mode;
-    if (uid == 0)
-        return !(mask & MAY_EXEC) || S_ISDIR(mode) || (mode & 0111);
-    uint32_t bits = mode & 07;
-    if (inode->uid == uid) {
-        bits = (mode >> 6) & 07;
-    } else {
-        bool in_group = inode->gid == gid;
-        const struct cred *c = current_cred();
-        for (uint32_t i = 0; c && !in_group && i < c->ngroups; i++)
-            in_group = c->groups[i] == inode->gid;
-        if (in_group)
-            bits = (mode >> 3) & 07;
-    }
-    return ((uint32_t)mask & ~bits) == 0;
-}
-
-static void current_fsids(uint32_t *uid, uint32_t *gid)
-{
-    const struct cred *c = current_cred();
-    *uid = c ? c->fsuid : 0;
-    *gid = c ? c->fsgid : 0;
-}
-
-/* New files belong to the creator's filesystem ids (the VFS creates them as root). */
-static void own_new(struct inode *base, const char *path)
-{
-    uint32_t uid, gid;
-    current_fsids(&uid, &gid);
-    if (uid || gid)
-        vfs_chown(base, path, uid, gid, AT_SYMLINK_NOFOLLOW);
-}
-
-/* Creating a name (create true) or removing one needs write and search permission on its
- * directory; in a sticky directory (/tmp) removing also needs owning the file or the directory.
- * Existing names being created and missing ones being removed are left to the VFS, whose
- * EEXIST and ENOENT come first on Linux too. */
-static int may_change_dir(struct inode *base, const char *path, bool create)
-{
-    uint32_t uid, gid;
-    current_fsids(&uid, &gid);
-    if (uid == 0)
-        return 0;
-    struct inode *victim = NULL, *dir;
-    bool exists = vfs_lookup(base, path, AT_SYMLINK_NOFOLLOW, &victim) == 0;
-    int err = 0;
-    if (exists != create && vfs_lookup_parent(base, path, &dir) == 0) {
-        if (!may_access(dir, uid, gid, MAY_WRITE | MAY_EXEC))
-            err = -EACCES;
-        else if (!create && (dir->mode & S_ISVTX) && dir->uid != uid && victim->uid != uid)
-            err = -EPERM;
-        inode_put(dir);
-    }
-    if (victim)
-        inode_put(victim);
-    return err;
-}
-
-/* What an open of an existing file needs, by its flags. */
-static int open_mask(int flags)
-{
-    int acc = flags & O_ACCMODE, mask = 0;
-    if (acc == O_RDONLY || acc == O_RDWR)
-        mask |= MAY_READ;
-    if (acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC))
-        mask |= MAY_WRITE;
-    return mask;
-}
-
-/* vfs_open with the permission check on a file that already existed, all under the lock. */
-/* vfs_open with the permission check on a file that already existed, all under the lock. */
-static int open_locked(struct inode *base, const char *path, int flags, uint32_t mode, struct file **out)
-{
-    uint32_t uid, gid;
-    current_fsids(&uid, &gid);
-    struct inode *existing = NULL;
-    bool existed = vfs_lookup(base, path, 0, &existing) == 0;
-    if (existed) {
-        bool ok = uid == 0 || (flags & O_PATH) || may_access(existing, uid, gid, open_mask(flags));
-        inode_put(existing);
-        if (!ok && !((flags & O_CREAT) && (flags & O_EXCL)))
-            return -EACCES;
-    } else if (flags & O_CREAT) {
-        int err = may_change_dir(base, path, true);
-        if (err)
-            return err;
-    }
-    int err = vfs_open(base, path, flags, mode, out);
-    if (!err && (flags & O_CREAT) && !existed)
-        own_new(base, path);
-    return err;
-}
-
 static long do_openat(int dirfd, const char *upath, int flags, uint32_t mode)
 {
     struct files *files = files_current();
@@ -132,7 +31,7 @@ static long do_openat(int dirfd, const char *upath, int flags, uint32_t mode)
         mode = mode & S_IALLUGO & ~current_umask();
     struct file *f;
     vfs_lock();
-    err = open_locked(base, p.name, flags, mode, &f);
+    err = vfs_open(base, p.name, flags, mode, &f);
     vfs_unlock();
     base_put(base);
     path_put(&p);
@@ -290,12 +189,7 @@ SYSCALL_DEFINE5(statx, int, dirfd, const char *, path, int, flags, unsigned, mas
 
 static int mkdir_op(struct inode *base, const char *path, void *arg)
 {
-    int err = may_change_dir(base, path, true);
-    if (!err)
-        err = vfs_mkdir(base, path, *(uint32_t *)arg);
-    if (!err)
-        own_new(base, path);
-    return err;
+    return vfs_mkdir(base, path, *(uint32_t *)arg);
 }
 
 SYSCALL_DEFINE3(mkdirat, int, dirfd, const char *, path, uint32_t, mode)
@@ -317,12 +211,7 @@ struct mknod_arg {
 static int mknod_op(struct inode *base, const char *path, void *arg)
 {
     struct mknod_arg *a = arg;
-    int err = may_change_dir(base, path, true);
-    if (!err)
-        err = vfs_mknod(base, path, a->mode, a->dev);
-    if (!err)
-        own_new(base, path);
-    return err;
+    return vfs_mknod(base, path, a->mode, a->dev);
 }
 
 static long do_mknodat(int dirfd, const char *path, uint32_t mode, uint32_t dev)
@@ -353,15 +242,13 @@ SYSCALL_DEFINE3(mknod, const char *, path, uint32_t, mode, unsigned, dev)
 static int unlink_op(struct inode *base, const char *path, void *arg)
 {
     (void)arg;
-    int err = may_change_dir(base, path, false);
-    return err ? err : vfs_unlink(base, path);
+    return vfs_unlink(base, path);
 }
 
 static int rmdir_op(struct inode *base, const char *path, void *arg)
 {
     (void)arg;
-    int err = may_change_dir(base, path, false);
-    return err ? err : vfs_rmdir(base, path);
+    return vfs_rmdir(base, path);
 }
 
 SYSCALL_DEFINE3(unlinkat, int, dirfd, const char *, path, int, flags)
@@ -411,11 +298,6 @@ static long with_paths(int dfd1, const char *up1, int dfd2, const char *up2, boo
 
 static int rename_op(struct inode *b1, const char *p1, struct inode *b2, const char *p2, int flags)
 {
-    int err = may_change_dir(b1, p1, false);
-    if (!err)
-        err = may_change_dir(b2, p2, true);
-    if (err)
-        return err;
     return vfs_rename(b1, p1, b2, p2, (unsigned)flags);
 }
 
@@ -437,9 +319,6 @@ SYSCALL_DEFINE2(rename, const char *, oldpath, const char *, newpath)
 
 static int link_op(struct inode *b1, const char *p1, struct inode *b2, const char *p2, int flags)
 {
-    int err = may_change_dir(b2, p2, true);
-    if (err)
-        return err;
     return vfs_link(b1, p1, b2, p2, flags & AT_SYMLINK_FOLLOW);
 }
 
@@ -460,12 +339,7 @@ SYSCALL_DEFINE2(link, const char *, oldpath, const char *, newpath)
 
 static int symlink_op(struct inode *base, const char *path, void *arg)
 {
-    int err = may_change_dir(base, path, true);
-    if (!err)
-        err = vfs_symlink(arg, base, path);
-    if (!err)
-        own_new(base, path);
-    return err;
+    return vfs_symlink(arg, base, path);
 }
 
 static long do_symlinkat(const char *utarget, int dirfd, const char *path)
@@ -529,24 +403,22 @@ SYSCALL_DEFINE3(readlink, const char *, path, char *, buf, int, size)
 
 struct access_arg {
     int mode, flags;
+    const struct cred *real; /* the real ids to check with, or NULL for the filesystem ids */
 };
 
 static int access_op(struct inode *base, const char *path, void *arg)
 {
     struct access_arg *a = arg;
+    const struct cred *saved = a->real ? vfs_override_cred(a->real) : NULL;
     struct inode *inode;
     int err = vfs_lookup(base, path, a->flags & AT_SYMLINK_NOFOLLOW, &inode);
-    if (err)
-        return err;
-    const struct cred *c = current_cred();
-    uint32_t uid = 0, gid = 0;
-    if (c) {
-        uid = a->flags & AT_EACCESS ? c->euid : c->uid;
-        gid = a->flags & AT_EACCESS ? c->egid : c->gid;
+    if (!err) {
+        if (a->mode)
+            err = vfs_permission(inode, (unsigned)a->mode);
+        inode_put(inode);
     }
-    if (a->mode && !may_access(inode, uid, gid, a->mode))
-        err = -EACCES;
-    inode_put(inode);
+    if (a->real)
+        vfs_override_cred(saved);
     return err;
 }
 
@@ -557,7 +429,20 @@ static long do_faccessat(int dirfd, const char *path, int mode, int flags)
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct access_arg a = {.mode = mode, .flags = flags};
-    return with_path(dirfd, path, false, access_op, &a);
+    const struct cred *c = current_cred();
+    if (!c || (flags & AT_EACCESS) || (c->uid == c->fsuid && c->gid == c->fsgid))
+        return with_path(dirfd, path, false, access_op, &a);
+    /* access(2) asks what the real ids may do, for set-id programs: the whole walk runs as them. */
+    struct cred *real = kmalloc(sizeof(*real));
+    if (!real)
+        return -ENOMEM;
+    *real = *c;
+    real->fsuid = c->uid;
+    real->fsgid = c->gid;
+    a.real = real;
+    long err = with_path(dirfd, path, false, access_op, &a);
+    kfree(real);
+    return err;
 }
 
 SYSCALL_DEFINE4(faccessat2, int, dirfd, const char *, path, int, mode, int, flags)

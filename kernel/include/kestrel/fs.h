@@ -182,6 +182,20 @@ void inode_apply_attr(struct inode *inode, const struct iattr *attr);
 /* Superblocks get an anonymous device number (major 0) so st_dev tells filesystems apart. */
 void super_init(struct super_block *sb);
 
+/* Permission checks (kernel/fs/permission.c). The VFS asks vfs_cred() who is calling; the kernel
+ * installs a source giving the current process's credentials, and NULL (no source, a kernel
+ * thread) means root. mask is MAY_READ, MAY_WRITE, MAY_EXEC or a combination: 0 or -EACCES. */
+struct cred;
+#define MAY_EXEC  1u
+#define MAY_WRITE 2u
+#define MAY_READ  4u
+void vfs_set_cred_source(const struct cred *(*source)(void));
+const struct cred *vfs_cred(void);
+/* Makes the checks use c instead (access(2) checks with the real ids) until the previous value,
+ * which it returns, is put back. The caller holds the VFS lock throughout. */
+const struct cred *vfs_override_cred(const struct cred *c);
+int vfs_permission(const struct inode *inode, unsigned mask);
+
 /* The wall clock for inode times. Until someone installs one, times read as 0 (the epoch). */
 void vfs_set_clock(void (*now)(struct vfs_timespec *ts));
 void vfs_now(struct vfs_timespec *ts);

@@ -68,6 +68,8 @@ int vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir);
  * O_NOFOLLOW, O_APPEND, O_PATH. Device and FIFO special files go to vfs_open_special (-ENXIO
  * without it); opening a FIFO never sleeps here (see fifo_wait_partner in pipe.h). */
 int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, struct file **out);
+/* Opens a program for execve to read: execute permission is what it needs, not read. */
+int vfs_open_exec(struct inode *cwd, const char *path, struct file **out);
 struct file *vfs_file_get(struct file *f);
 /* Drops one reference; the last one releases the inode. */
 void vfs_close(struct file *f);
