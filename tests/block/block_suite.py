@@ -93,9 +93,11 @@ def krun(logs, name, machine, qemu_args, pattern_path, script, adds=()):
     os.makedirs(logs, exist_ok=True)
     log = os.path.join(logs, f"{name}.log")
     add_args = [f"--add={host}:{guest}" for host, guest in [(pattern_path, "/krun/pattern"), *adds]]
+    # These boots bring their own disks: a KESTREL_ROOT in the environment must not add a root disk.
+    env = {k: v for k, v in os.environ.items() if k != "KESTREL_ROOT"}
     proc = subprocess.run([os.path.join(ROOT, "tools", "krun"), "--timeout", "240", "--log", log, "--machine", machine]
                           + add_args + [f"--qemu-arg={a}" for a in qemu_args] + [script],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
     return proc, log
 
 
