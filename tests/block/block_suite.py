@@ -19,6 +19,7 @@ MBR_PARTS = [(1, 2048, 8192, "83"), (2, 10240, 4096, "83"), (4, 16384, 2048, "83
 GPT_PARTS = [(1, 2048, 6144, None), (2, 8192, 4096, None), (4, 14336, 2048, None)]
 ABSENT = ["vda7", "sda3"]
 EXTENDED_SECTORS = 2
+SECOND_DISK_BYTES = 1 * MIB  # vdb and sdb: second disks without a partition table
 WRITE_OFFSET = 3000  # bytes into partition 2: neither sector- nor page-aligned
 PATTERN_BYTES = 70000  # crosses the /dev bounce buffer's 64 KiB
 UNALIGNED = (1000, 700)  # (offset, length) of a read inside partition 1
@@ -56,7 +57,7 @@ def guest_script(path, pattern_guest):
     lines = [f'for d in {" ".join(nodes)}; do',
              '  if [ -b /dev/$d ]; then echo "node $d $(stat -c %t:%T /dev/$d) $(wc -c < /dev/$d)"; fi',
              'done',
-             'md5sum /dev/vda1 /dev/sda1 /dev/vda5',
+             'md5sum /dev/vda1 /dev/sda1 /dev/vda5 /dev/vdb /dev/sdb',
              f'echo "unaligned $(dd if=/dev/vda1 bs=1 skip={off} count={length} 2>/dev/null | md5sum)"',
              f'echo "past-end $(dd if=/dev/vda2 bs=512 skip={4096} count=1 2>/dev/null | wc -c)"']
     lines += write_lines(("vda", "sda"), pattern_guest)
@@ -67,7 +68,8 @@ def guest_script(path, pattern_guest):
 
 
 def expected_nodes():
-    want = {"vda": ("fe:0", DISK_BYTES), "sda": ("8:0", DISK_BYTES)}
+    want = {"vda": ("fe:0", DISK_BYTES), "sda": ("8:0", DISK_BYTES), "vdb": ("fe:10", SECOND_DISK_BYTES),
+            "sdb": ("8:10", SECOND_DISK_BYTES)}
     for n, _, size, t in MBR_PARTS:
         want[f"vda{n}"] = (f"fe:{n:x}", (EXTENDED_SECTORS if t == "5" else size) * SECTOR)
     for n, _, size, _ in GPT_PARTS:
@@ -156,6 +158,14 @@ def pwrite_seen(image, sda1):
     return now == sda1[:off] + text + sda1[off + len(text):]
 
 
+def second_disk(work, name, seed):
+    path = os.path.join(work, f"{name}.img")
+    data = random.Random(seed).randbytes(SECOND_DISK_BYTES)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path, data
+
+
 def interrupt_kinds_logged(log):
     """QEMU's virtio-blk has MSI-X and its ICH9 AHCI only MSI: each must have been used."""
     with open(log, errors="replace") as f:
@@ -169,10 +179,14 @@ def run(build, logs):
     vda = make_image(mbr, "dos", MBR_PARTS, 1, fill=(1, 5))
     vda1, vda5 = vda[1], vda[5]
     sda1 = make_image(gpt, "gpt", GPT_PARTS, 2)[1]
+    vdb, vdb_data = second_disk(work, "vdb", 4)
+    sdb, sdb_data = second_disk(work, "sdb", 5)
     script = os.path.join(work, "block.sh")
     guest_script(script, "/krun/pattern")
     qemu = ["-drive", f"file={mbr},if=none,format=raw,id=d0", "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
-            "-drive", f"file={gpt},if=none,format=raw,id=d1", "-device", "ide-hd,drive=d1,bus=ide.0"]
+            "-drive", f"file={gpt},if=none,format=raw,id=d1", "-device", "ide-hd,drive=d1,bus=ide.0",
+            "-drive", f"file={vdb},if=none,format=raw,id=d2", "-device", "virtio-blk-pci,drive=d2,disable-legacy=on",
+            "-drive", f"file={sdb},if=none,format=raw,id=d3", "-device", "ide-hd,drive=d3,bus=ide.1"]
     blkio = build_blkio(work)
     proc, log = krun(logs, "block-devices", "q35", qemu, pattern_path, script, [(blkio, "/krun/blkio")])
     out = proc.stdout
@@ -187,6 +201,8 @@ def run(build, logs):
         ("block/virtio-read-md5", md5.get("/dev/vda1") == hashlib.md5(vda1).hexdigest(), why),
         ("block/ahci-read-md5", md5.get("/dev/sda1") == hashlib.md5(sda1).hexdigest(), why),
         ("block/logical-partition-read-md5", md5.get("/dev/vda5") == hashlib.md5(vda5).hexdigest(), why),
+        ("block/second-disks-read-md5", md5.get("/dev/vdb") == hashlib.md5(vdb_data).hexdigest()
+         and md5.get("/dev/sdb") == hashlib.md5(sdb_data).hexdigest(), why),
         ("block/unaligned-read", f"unaligned {want_unaligned}  -" in out, why),
         ("block/read-past-end-is-empty", "past-end 0" in out, why),
         ("block/virtio-msix-ahci-msi", interrupt_kinds_logged(log), why),
