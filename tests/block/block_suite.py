@@ -20,6 +20,12 @@ GPT_PARTS = [(1, 2048, 6144, None), (2, 8192, 4096, None), (4, 14336, 2048, None
 ABSENT = ["vda7", "sda3"]
 EXTENDED_SECTORS = 2
 SECOND_DISK_BYTES = 1 * MIB  # vdb and sdb: second disks without a partition table
+BAD_SECTOR = 100  # QEMU's blkdebug fails every read of this sector of vdb and sdb with EIO
+BLKDEBUG_CONFIG = f"""[inject-error]
+event = "read_aio"
+errno = "5"
+sector = "{BAD_SECTOR}"
+"""
 WRITE_OFFSET = 3000  # bytes into partition 2: neither sector- nor page-aligned
 PATTERN_BYTES = 70000  # crosses the /dev bounce buffer's 64 KiB
 UNALIGNED = (1000, 700)  # (offset, length) of a read inside partition 1
@@ -54,13 +60,20 @@ def write_lines(disks, pattern_guest):
 def guest_script(path, pattern_guest):
     nodes = list(expected_nodes()) + ABSENT
     off, length = UNALIGNED
+    # The size by reading to the end (wc), except on the disks with a bad sector (an ioctl).
     lines = [f'for d in {" ".join(nodes)}; do',
-             '  if [ -b /dev/$d ]; then echo "node $d $(stat -c %t:%T /dev/$d) $(wc -c < /dev/$d)"; fi',
+             '  [ -b /dev/$d ] || continue',
+             '  case $d in vdb|sdb) size=$(blockdev --getsize64 /dev/$d);; *) size=$(wc -c < /dev/$d);; esac',
+             '  echo "node $d $(stat -c %t:%T /dev/$d) $size"',
              'done',
-             'md5sum /dev/vda1 /dev/sda1 /dev/vda5 /dev/vdb /dev/sdb',
+             'md5sum /dev/vda1 /dev/sda1 /dev/vda5',
              f'echo "unaligned $(dd if=/dev/vda1 bs=1 skip={off} count={length} 2>/dev/null | md5sum)"',
              f'echo "past-end $(dd if=/dev/vda2 bs=512 skip={4096} count=1 2>/dev/null | wc -c)"']
     lines += write_lines(("vda", "sda"), pattern_guest)
+    for disk in ("vdb", "sdb"):
+        lines += [f'dd if=/dev/{disk} of=/dev/null bs=512 skip={BAD_SECTOR} count=1 2>/dev/null; echo "bad {disk} $?"',
+                  f'echo "{disk} $(dd if=/dev/{disk} bs=512 count={BAD_SECTOR} 2>/dev/null | md5sum) '
+                  f'$(dd if=/dev/{disk} bs=512 skip={BAD_SECTOR + 1} 2>/dev/null | md5sum)"']
     lines.append(f"/krun/blkio /dev/sda1 {PWRITE[0].decode()} {PWRITE[1]}")
     lines.append('echo "vda-fsync $(/krun/blkio /dev/vda1 x 0 | tail -n 1)"')
     with open(path, "w") as f:
@@ -159,11 +172,21 @@ def pwrite_seen(image, sda1):
 
 
 def second_disk(work, name, seed):
+    """A raw image behind QEMU's blkdebug driver, which fails reads of BAD_SECTOR."""
     path = os.path.join(work, f"{name}.img")
     data = random.Random(seed).randbytes(SECOND_DISK_BYTES)
     with open(path, "wb") as f:
         f.write(data)
-    return path, data
+    config = os.path.join(work, "blkdebug.cfg")
+    with open(config, "w") as f:
+        f.write(BLKDEBUG_CONFIG)
+    return f"blkdebug:{config}:{path}", data
+
+
+def around_bad_sector(disk, data):
+    """The line the guest prints for the sectors before and after the bad one."""
+    cut = BAD_SECTOR * SECTOR
+    return f"{disk} {hashlib.md5(data[:cut]).hexdigest()}  - {hashlib.md5(data[cut + SECTOR:]).hexdigest()}  -"
 
 
 def interrupt_kinds_logged(log):
@@ -185,8 +208,9 @@ def run(build, logs):
     guest_script(script, "/krun/pattern")
     qemu = ["-drive", f"file={mbr},if=none,format=raw,id=d0", "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
             "-drive", f"file={gpt},if=none,format=raw,id=d1", "-device", "ide-hd,drive=d1,bus=ide.0",
-            "-drive", f"file={vdb},if=none,format=raw,id=d2", "-device", "virtio-blk-pci,drive=d2,disable-legacy=on",
-            "-drive", f"file={sdb},if=none,format=raw,id=d3", "-device", "ide-hd,drive=d3,bus=ide.1"]
+            "-drive", f"file={vdb},if=none,format=raw,id=d2,rerror=report",
+            "-device", "virtio-blk-pci,drive=d2,disable-legacy=on",
+            "-drive", f"file={sdb},if=none,format=raw,id=d3,rerror=report", "-device", "ide-hd,drive=d3,bus=ide.1"]
     blkio = build_blkio(work)
     proc, log = krun(logs, "block-devices", "q35", qemu, pattern_path, script, [(blkio, "/krun/blkio")])
     out = proc.stdout
@@ -201,8 +225,10 @@ def run(build, logs):
         ("block/virtio-read-md5", md5.get("/dev/vda1") == hashlib.md5(vda1).hexdigest(), why),
         ("block/ahci-read-md5", md5.get("/dev/sda1") == hashlib.md5(sda1).hexdigest(), why),
         ("block/logical-partition-read-md5", md5.get("/dev/vda5") == hashlib.md5(vda5).hexdigest(), why),
-        ("block/second-disks-read-md5", md5.get("/dev/vdb") == hashlib.md5(vdb_data).hexdigest()
-         and md5.get("/dev/sdb") == hashlib.md5(sdb_data).hexdigest(), why),
+        ("block/virtio-read-error-is-eio-then-recovers", "bad vdb 1" in out and around_bad_sector("vdb", vdb_data) in out,
+         why),
+        ("block/ahci-read-error-is-eio-then-recovers", "bad sdb 1" in out and around_bad_sector("sdb", sdb_data) in out,
+         why),
         ("block/unaligned-read", f"unaligned {want_unaligned}  -" in out, why),
         ("block/read-past-end-is-empty", "past-end 0" in out, why),
         ("block/virtio-msix-ahci-msi", interrupt_kinds_logged(log), why),

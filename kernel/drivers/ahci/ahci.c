@@ -136,6 +136,31 @@ static void ahci_irq(struct trap_frame *f)
     REG(hba->abar, HBA_IS) = pending;
 }
 
+/* Waits (bounded: the HBA answers within microseconds) for bits in a register to clear. */
+static bool wait_clear(volatile uint8_t *regs, uint32_t off, uint32_t bits)
+{
+    for (int i = 0; i < 1000000; i++) {
+        if (!(REG(regs, off) & bits))
+            return true;
+    }
+    return false;
+}
+
+/* After a failed command the port stops processing its list until software restarts it (AHCI
+ * 1.3, 6.2.2): stop it, clear the error state, start it again. */
+static void port_recover(struct ahci_port *p)
+{
+    volatile uint8_t *r = p->regs;
+    REG(r, PX_CMD) &= ~CMD_ST;
+    if (!wait_clear(r, PX_CMD, CMD_CR))
+        pr_err("ahci: %s: port did not stop after an error\n", p->bd.name);
+    REG(r, PX_SERR) = 0xffffffff;
+    REG(r, PX_IS) = 0xffffffff;
+    if (!wait_clear(r, PX_TFD, TFD_BSY | TFD_DRQ))
+        pr_err("ahci: %s: device still busy after an error (no COMRESET is tried)\n", p->bd.name);
+    REG(r, PX_CMD) |= CMD_ST;
+}
+
 /* Fills slot 0 with one command (buf may be NULL for none) and runs it; returns 0 or -EIO. */
 static int run_command(struct ahci_port *p, uint8_t command, uint64_t lba, uint32_t count, void *buf,
                        bool write)
@@ -169,6 +194,7 @@ static int run_command(struct ahci_port *p, uint8_t command, uint64_t lba, uint3
     if (err || (p->irq_status & IS_TFES) || (tfd & TFD_ERR)) {
         pr_err("ahci: %s: command %#x at %llu failed (%s, tfd %#x, is %#x)\n", p->bd.name, command,
                (unsigned long long)lba, err ? "timeout" : "error", tfd, p->irq_status);
+        port_recover(p);
         return -EIO;
     }
     return 0;
@@ -200,16 +226,6 @@ static int ahci_flush(struct block_device *disk)
 }
 
 static const struct block_ops ahci_ops = {.submit = ahci_submit, .flush = ahci_flush};
-
-/* Waits (bounded: the HBA answers within microseconds) for bits in a register to clear. */
-static bool wait_clear(volatile uint8_t *regs, uint32_t off, uint32_t bits)
-{
-    for (int i = 0; i < 1000000; i++) {
-        if (!(REG(regs, off) & bits))
-            return true;
-    }
-    return false;
-}
 
 static int port_start(struct ahci_port *p)
 {

@@ -73,7 +73,11 @@ static int run_command(struct virtio_blk *vb, unsigned ndesc)
         return -EIO; /* the queue is now out of step; later commands fail the same way */
     }
     virtq_consume(&vb->vq);
-    return vb->cmd->status == VIRTIO_BLK_S_OK ? 0 : -EIO;
+    if (vb->cmd->status == VIRTIO_BLK_S_OK)
+        return 0;
+    pr_err("virtio-blk: %s: command %u at sector %llu failed (status %u)\n", vb->bd.name, vb->cmd->type,
+           (unsigned long long)vb->cmd->sector, vb->cmd->status);
+    return -EIO;
 }
 
 static void set_desc(struct virtio_blk *vb, unsigned i, const void *addr, uint32_t len, bool device_writes)
