@@ -20,7 +20,6 @@
 #define SD_MAX    16
 
 /* HBA registers */
-#define HBA_CAP     0x00
 #define HBA_GHC     0x04
 #define HBA_IS      0x08
 #define HBA_PI      0x0c

@@ -14,7 +14,6 @@
 #define MSI_CTRL_64BIT   (1u << 7)
 #define MSIX_CTRL_ENABLE (1u << 15)
 #define MSIX_CTRL_MASK   (1u << 14)
-#define MSIX_ENTRY_SIZE  16
 #define MSIX_VECTOR_MASK (1u << 0)
 
 /* The message every MSI write carries: the local APIC's address with the destination APIC ID, and

@@ -15,7 +15,6 @@
 #define VIRTIO_BLK_MAJOR   254
 #define VIRTIO_BLK_MINORS  16
 #define VIRTIO_BLK_MAX     8
-#define VIRTIO_BLK_F_RO    5
 #define VIRTIO_BLK_F_FLUSH 9
 
 #define VIRTIO_BLK_T_IN    0
