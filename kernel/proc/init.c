@@ -7,7 +7,6 @@
 #include <kestrel/chardev.h>
 #include <kestrel/cmdline.h>
 #include <kestrel/file.h>
-#include <kestrel/ext2.h>
 #include <kestrel/initramfs.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/mm.h>
@@ -34,7 +33,6 @@ static const struct cred *process_cred(void)
 /* The tmpfs root with the initramfs unpacked into it, and /dev populated. */
 static int root_setup(struct inode **out)
 {
-    ext2_init(); /* registered whatever the root is, so mount(2) can name it */
     if (boot_info.nmodules == 0)
         return -ENOENT;
     struct super_block *sb;
