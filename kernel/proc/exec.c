@@ -176,6 +176,9 @@ static int exec_elf(const struct exec_image *img, char *const argv[], char *cons
                                      p->cred.euid, p->cred.gid, p->cred.egid, false};
         err = mm_setup_stack(mm, argv, envp, &params, &sp);
     }
+    /* The last step that can fail: the other threads end before the image they run is replaced. */
+    if (!err)
+        err = process_exec_kill_threads();
     if (err) {
         if (mm)
             mm_put(mm);

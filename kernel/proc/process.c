@@ -121,6 +121,7 @@ struct process *process_alloc(void)
     qlist_init(&p->threads);
     waitqueue_init(&p->child_wait, "wait4");
     waitqueue_init(&p->vfork_wait, "vfork");
+    waitqueue_init(&p->thread_wait, "exec-threads");
     p->lock = (struct spinlock)SPINLOCK_INIT("process");
     p->exit_signal = SIGCHLD;
     p->fs.umask = 022;
@@ -165,6 +166,22 @@ int process_register(struct process *p, struct process *parent)
     qlist_push_back(&process_list, &p->all_link);
     spin_unlock_irqrestore(&process_tree_lock, flags);
     return 0;
+}
+
+int process_tid_alloc(void)
+{
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
+    pid_hash_init_locked();
+    int tid = pid_alloc_locked();
+    spin_unlock_irqrestore(&process_tree_lock, flags);
+    return tid ? tid : -EAGAIN;
+}
+
+void process_tid_free(int tid)
+{
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
+    pid_unuse(tid);
+    spin_unlock_irqrestore(&process_tree_lock, flags);
 }
 
 bool pgrp_exists_in_session_locked(int pgid, int sid)

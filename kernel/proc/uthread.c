@@ -14,6 +14,7 @@ struct user_start {
     bool has_fpu;
     struct trap_frame frame;
     struct process *proc;
+    int tid;
     uint64_t fs_base, gs_base;
     uint64_t set_child_tid, clear_child_tid;
     uint64_t sigmask; /* the creator's: fork keeps the mask and the alternate stack (not pending signals) */
@@ -36,7 +37,7 @@ static void user_thread_run(void *arg)
      * kernel thread or a complete user thread. */
     uint64_t irq = irq_save();
     t->user.proc = p;
-    t->user.tid = p->pid;
+    t->user.tid = s->tid ? s->tid : p->pid;
     t->user.frame = f;
     t->user.fs_base = s->fs_base;
     t->user.gs_base = s->gs_base;
@@ -51,13 +52,13 @@ static void user_thread_run(void *arg)
     process_switch_to(t);
     irq_restore(irq);
 
+    /* Counted in nthreads since start_thread; linked only now that it can take signals. */
     uint64_t flags = spin_lock_irqsave(&p->lock);
     qlist_push_back(&p->threads, &t->user.group_link);
-    p->nthreads++;
     spin_unlock_irqrestore(&p->lock, flags);
 
     if (s->set_child_tid) {
-        int tid = p->pid;
+        int tid = t->user.tid;
         (void)copy_to_user((void *)s->set_child_tid, &tid, sizeof(tid)); /* a bad pointer is ignored */
     }
     int (*setup)(void *) = s->setup;
@@ -79,10 +80,19 @@ static int user_thread_main(void *arg)
     run_on_stack((uint64_t)user_frame_at(t->stack_top), user_thread_run, arg);
 }
 
+/* Counts the thread in its process before it exists: from here until it exits, the process cannot
+ * end under it (the last thread out would otherwise free the process this one is about to join). */
 static int start_thread(struct user_start *s)
 {
-    struct thread *t = thread_create(s->proc->comm, user_thread_main, s, PRIO_DEFAULT);
+    struct process *p = s->proc;
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    p->nthreads++;
+    spin_unlock_irqrestore(&p->lock, flags);
+    struct thread *t = thread_create(p->comm, user_thread_main, s, PRIO_DEFAULT);
     if (!t) {
+        flags = spin_lock_irqsave(&p->lock);
+        p->nthreads--; /* cannot reach 0: a fork child has no other user, a new thread has its creator */
+        spin_unlock_irqrestore(&p->lock, flags);
         kfree(s);
         return -ENOMEM;
     }
@@ -90,26 +100,28 @@ static int start_thread(struct user_start *s)
     return 0;
 }
 
-int user_thread_start(struct process *p, const struct trap_frame *frame, const struct fpu_state *fpu,
-                      uint64_t fs_base, uint64_t gs_base, uint64_t set_child_tid, uint64_t clear_child_tid)
+int user_thread_start(struct process *p, const struct user_thread_init *init)
 {
     struct user_start *s = kzalloc(sizeof(*s));
     if (!s)
         return -ENOMEM;
-    s->has_fpu = fpu != NULL;
-    if (fpu)
-        s->fpu = *fpu;
-    s->frame = *frame;
+    s->has_fpu = init->fpu != NULL;
+    if (init->fpu)
+        s->fpu = *init->fpu;
+    s->frame = *init->frame;
     s->proc = p;
-    s->fs_base = fs_base;
-    s->gs_base = gs_base;
-    s->set_child_tid = set_child_tid;
-    s->clear_child_tid = clear_child_tid;
+    s->tid = init->tid;
+    s->fs_base = init->fs_base;
+    s->gs_base = init->gs_base;
+    s->set_child_tid = init->set_child_tid;
+    s->clear_child_tid = init->clear_child_tid;
     const struct thread_user *me = &thread_current()->user;
     s->sigmask = me->sigmask;
-    s->altstack_sp = me->altstack_sp;
-    s->altstack_size = me->altstack_size;
-    s->altstack_flags = me->altstack_flags;
+    if (!init->clear_altstack) {
+        s->altstack_sp = me->altstack_sp;
+        s->altstack_size = me->altstack_size;
+        s->altstack_flags = me->altstack_flags;
+    }
     return start_thread(s);
 }
 
@@ -126,6 +138,12 @@ int user_thread_start_setup(struct process *p, int (*setup)(void *arg), void *ar
 
 void return_to_user_work(struct trap_frame *f)
 {
+    struct thread *t = thread_current();
+    /* exit_group, a fatal signal or an execve elsewhere in the group: this thread goes no further. */
+    if (process_thread_doomed(t->user.proc, t)) {
+        cpu_sti();
+        process_thread_exit(0); /* the status is the group's, or unused (execve keeps the process) */
+    }
     /* Interrupts on: delivery may sleep (a stopped process waits here for SIGCONT). Entries from
      * interrupt gates arrive with them off; the interrupt is already acknowledged. */
     if (signal_return_to_user) {

@@ -33,10 +33,10 @@ SYSCALL_DEFINE3(execve, const char *, path, const char *const *, argv, const cha
     return proc_execve_user(path, argv, envp);
 }
 
-/* One thread per process for now, so exit and exit_group are the same. */
+/* Ends the calling thread only; the process ends with its last thread. */
 SYSCALL_DEFINE1(exit, int, code)
 {
-    process_exit((code & 0xff) << 8);
+    process_thread_exit((code & 0xff) << 8);
 }
 
 SYSCALL_DEFINE1(exit_group, int, code)

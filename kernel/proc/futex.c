@@ -1,0 +1,132 @@
+/* Futexes: waiters keyed by (address space, user address) in a small hash of lists. Each waiter
+ * sleeps on a wait queue of its own, so a requeue can move it to another word without waking it,
+ * and a waker wakes exactly the waiters it picked. docs/processes.md, "Futexes".
+ *
+ * Kestrel keys private and shared futexes alike by the address space: a futex shared between
+ * processes through MAP_SHARED memory is not matched across them (Linux keys those by page). */
+#include <kestrel/futex.h>
+#include <kestrel/spinlock.h>
+#include <kestrel/uaccess.h>
+#include <kestrel/waitqueue.h>
+
+#define FUTEX_HASH_SIZE 64
+
+struct futex_waiter {
+    struct qlink link; /* in its bucket while queued */
+    struct mm *mm;
+    uint64_t uaddr;
+    uint32_t bitset;
+    bool woken;          /* set, with the waiter unlinked, by the one waker that picked it */
+    struct waitqueue wq; /* only this waiter sleeps here */
+};
+
+/* Protects the buckets and every queued waiter's key. A spinlock: held for list walks and wake-ups
+ * only, never across a user copy. The waiter lives on its sleeper's stack, so a waker touches it only
+ * under this lock, which the sleeper takes before it returns. */
+static struct spinlock futex_lock = SPINLOCK_INIT("futex");
+static struct qlink buckets[FUTEX_HASH_SIZE];
+static bool buckets_ready;
+
+static struct qlink *bucket_locked(struct mm *mm, uint64_t uaddr)
+{
+    if (!buckets_ready) {
+        for (int i = 0; i < FUTEX_HASH_SIZE; i++)
+            qlist_init(&buckets[i]);
+        buckets_ready = true;
+    }
+    uint64_t h = ((uint64_t)(uintptr_t)mm >> 6) ^ (uaddr >> 2);
+    h *= 0x9e3779b97f4a7c15ull; /* Fibonacci hashing: the top bits mix every input bit */
+    return &buckets[h >> 58];
+}
+
+static bool key_matches(const struct futex_waiter *w, struct mm *mm, uint64_t uaddr)
+{
+    return w->mm == mm && w->uaddr == uaddr;
+}
+
+/* Marks w woken and wakes its thread. futex_lock held. */
+static void wake_waiter_locked(struct futex_waiter *w)
+{
+    qlist_remove(&w->link);
+    w->woken = true;
+    wq_wake_all(&w->wq);
+}
+
+int futex_wait(struct mm *mm, uint64_t uaddr, uint32_t val, uint32_t bitset, long timeout)
+{
+    struct futex_waiter w = {.mm = mm, .uaddr = uaddr, .bitset = bitset};
+    waitqueue_init(&w.wq, "futex");
+    /* Queued before the word is read: a waker that changes the word after our read must find us,
+     * and one that changed it before is seen by the read. */
+    uint64_t flags = spin_lock_irqsave(&futex_lock);
+    qlist_push_back(bucket_locked(mm, uaddr), &w.link);
+    spin_unlock_irqrestore(&futex_lock, flags);
+
+    uint32_t cur;
+    int err = copy_from_user(&cur, (const void *)uaddr, sizeof(cur)) < 0 ? -EFAULT : 0;
+    if (!err && cur != val)
+        err = -EAGAIN;
+    if (!err)
+        err = wait_event_interruptible_timeout(&w.wq, __atomic_load_n(&w.woken, __ATOMIC_ACQUIRE), timeout);
+
+    flags = spin_lock_irqsave(&futex_lock);
+    if (w.woken)
+        err = 0; /* the waker counted us: report the wake, whatever else happened */
+    else
+        qlist_remove(&w.link);
+    spin_unlock_irqrestore(&futex_lock, flags);
+    return err;
+}
+
+int futex_wake(struct mm *mm, uint64_t uaddr, int n, uint32_t bitset)
+{
+    int woken = 0;
+    uint64_t flags = spin_lock_irqsave(&futex_lock);
+    struct qlink *b = bucket_locked(mm, uaddr);
+    for (struct qlink *l = b->next, *next; l != b; l = next) {
+        next = l->next;
+        struct futex_waiter *w = qlist_entry(l, struct futex_waiter, link);
+        if (!key_matches(w, mm, uaddr) || !(w->bitset & bitset))
+            continue;
+        wake_waiter_locked(w);
+        if (++woken >= n)
+            break;
+    }
+    spin_unlock_irqrestore(&futex_lock, flags);
+    return woken;
+}
+
+long futex_requeue(struct mm *mm, uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_requeue, bool cmp,
+                   uint32_t cmpval)
+{
+    if (cmp) {
+        /* Read before the lock (a user copy may sleep): unlike Linux the comparison and the requeue
+         * are not one atomic step, which C libraries' condition variables tolerate (they recheck). */
+        uint32_t cur;
+        if (copy_from_user(&cur, (const void *)uaddr, sizeof(cur)) < 0)
+            return -EFAULT;
+        if (cur != cmpval)
+            return -EAGAIN;
+    }
+    long count = 0;
+    uint64_t flags = spin_lock_irqsave(&futex_lock);
+    struct qlink *b = bucket_locked(mm, uaddr);
+    struct qlink *b2 = bucket_locked(mm, uaddr2);
+    for (struct qlink *l = b->next, *next; l != b && count - nr_wake < nr_requeue; l = next) {
+        next = l->next;
+        struct futex_waiter *w = qlist_entry(l, struct futex_waiter, link);
+        if (!key_matches(w, mm, uaddr))
+            continue;
+        if (++count <= nr_wake) {
+            wake_waiter_locked(w);
+            continue;
+        }
+        if (uaddr2 == uaddr)
+            continue; /* moved onto itself: counted, and left where it is */
+        qlist_remove(&w->link);
+        w->uaddr = uaddr2;
+        qlist_push_back(b2, &w->link);
+    }
+    spin_unlock_irqrestore(&futex_lock, flags);
+    return count;
+}
