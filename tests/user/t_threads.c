@@ -1,0 +1,708 @@
+/* Syscall tests: threads and futexes - pthread_create/join, what threads share (memory, descriptors,
+ * directory, umask, handlers) and keep apart (ids, signal masks), mutexes and condition variables
+ * under contention, futex(2) operations and errors, tgkill and process-directed signals, exit of
+ * one thread against exit_group and fatal signals, set_tid_address, and execve from a thread. */
+#include "check.h"
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static const char *self;
+
+/* futex(2)'s operations (Linux's values; musl ships no linux/futex.h). */
+#define FUTEX_WAIT                0
+#define FUTEX_WAKE                1
+#define FUTEX_REQUEUE             3
+#define FUTEX_CMP_REQUEUE         4
+#define FUTEX_WAIT_BITSET         9
+#define FUTEX_WAKE_BITSET         10
+#define FUTEX_PRIVATE_FLAG        128
+#define FUTEX_CLOCK_REALTIME      256
+#define FUTEX_WAIT_PRIVATE        (FUTEX_WAIT | FUTEX_PRIVATE_FLAG)
+#define FUTEX_WAKE_PRIVATE        (FUTEX_WAKE | FUTEX_PRIVATE_FLAG)
+#define FUTEX_REQUEUE_PRIVATE     (FUTEX_REQUEUE | FUTEX_PRIVATE_FLAG)
+#define FUTEX_CMP_REQUEUE_PRIVATE (FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG)
+#define FUTEX_WAIT_BITSET_PRIVATE (FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG)
+#define FUTEX_WAKE_BITSET_PRIVATE (FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG)
+#define FUTEX_BITSET_MATCH_ANY    0xffffffff
+
+static long futex(volatile int *uaddr, int op, int val, const struct timespec *ts, volatile int *uaddr2,
+                  int val3)
+{
+    return syscall(SYS_futex, uaddr, op, val, ts, uaddr2, val3);
+}
+
+static int gettid_(void)
+{
+    return (int)syscall(SYS_gettid);
+}
+
+/* ---- create, join, ids, sharing ---- */
+
+#define NTHREADS 4
+static volatile int shared_slots[NTHREADS];
+static int thread_tids[NTHREADS];
+static int thread_pids[NTHREADS];
+
+static void *slot_thread(void *arg)
+{
+    long i = (long)arg;
+    shared_slots[i] = (int)(i + 1) * 11;
+    thread_tids[i] = gettid_();
+    thread_pids[i] = getpid();
+    return (void *)(i * 100);
+}
+
+static void test_create_join(void)
+{
+    pthread_t th[NTHREADS];
+    int created = 0;
+    for (long i = 0; i < NTHREADS; i++)
+        created += pthread_create(&th[i], NULL, slot_thread, (void *)i) == 0;
+    T_EQ("create/all", created, NTHREADS);
+    long sum = 0;
+    for (int i = 0; i < NTHREADS; i++) {
+        void *ret = NULL;
+        pthread_join(th[i], &ret);
+        sum += (long)ret;
+    }
+    T_EQ("join/return-values", sum, 0 + 100 + 200 + 300);
+    T_EQ("memory/shared-writes", shared_slots[0] + shared_slots[1] + shared_slots[2] + shared_slots[3], 110);
+    int same_pid = 1, distinct = 1;
+    for (int i = 0; i < NTHREADS; i++) {
+        same_pid &= thread_pids[i] == getpid();
+        distinct &= thread_tids[i] != getpid() && thread_tids[i] > 0;
+        for (int j = 0; j < i; j++)
+            distinct &= thread_tids[i] != thread_tids[j];
+    }
+    T_TRUE("ids/getpid-is-tgid", same_pid);
+    T_TRUE("ids/tids-distinct", distinct);
+    T_EQ("ids/main-tid-is-pid", gettid_(), getpid());
+}
+
+static void *many_thread(void *arg)
+{
+    return arg;
+}
+
+/* Many short threads one after another: tids and memory come back. */
+static void test_many(void)
+{
+    long sum = 0;
+    int ok = 1;
+    for (long i = 0; i < 60; i++) {
+        pthread_t t;
+        void *ret;
+        ok &= pthread_create(&t, NULL, many_thread, (void *)i) == 0;
+        ok &= pthread_join(t, &ret) == 0;
+        sum += (long)ret;
+    }
+    T_TRUE("create/sixty-sequential", ok);
+    T_EQ("create/sixty-sum", sum, 59 * 60 / 2);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    T_EQ("create/detached", pthread_create(&t, &attr, many_thread, NULL), 0);
+    pthread_attr_destroy(&attr);
+}
+
+static int opened_fd = -1;
+static void *fs_thread(void *arg)
+{
+    (void)arg;
+    opened_fd = open("t_threads.file", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    write(opened_fd, "from-thread", 11);
+    mkdir("t_threads.dir", 0755);
+    chdir("t_threads.dir");
+    umask(027);
+    return NULL;
+}
+
+static void test_shared_fs(void)
+{
+    char before[256], after[256];
+    getcwd(before, sizeof(before));
+    mode_t old = umask(022);
+    pthread_t t;
+    pthread_create(&t, NULL, fs_thread, NULL);
+    pthread_join(t, NULL);
+    char buf[16] = {0};
+    T_EQ("files/fd-shared", pread(opened_fd, buf, 11, 0), 11);
+    T_TRUE("files/fd-content", !strcmp(buf, "from-thread"));
+    close(opened_fd);
+    getcwd(after, sizeof(after));
+    T_TRUE("fs/cwd-shared",
+           strlen(after) > strlen(before) && !strcmp(after + strlen(after) - 13, "t_threads.dir"));
+    T_EQ("fs/umask-shared", umask(old), 027);
+    chdir(before);
+    rmdir("t_threads.dir");
+    unlink("t_threads.file");
+}
+
+/* ---- mutex and condition variable under contention ---- */
+
+#define INCREMENTS 20000
+static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
+static long counter;
+
+static void *count_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < INCREMENTS; i++) {
+        pthread_mutex_lock(&counter_lock);
+        long v = counter;
+        if (i % 64 == 0)
+            sched_yield(); /* hold the lock across a switch now and then: the others must wait */
+        counter = v + 1;
+        pthread_mutex_unlock(&counter_lock);
+    }
+    return NULL;
+}
+
+#define QUEUE_ITEMS 3000
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_nonempty = PTHREAD_COND_INITIALIZER, q_nonfull = PTHREAD_COND_INITIALIZER;
+static int q_buf[8], q_len, q_head;
+static long consumed_sum;
+static int consumed_count;
+
+static void *producer(void *arg)
+{
+    int base = (int)(long)arg;
+    for (int i = 1; i <= QUEUE_ITEMS; i++) {
+        pthread_mutex_lock(&q_lock);
+        while (q_len == 8)
+            pthread_cond_wait(&q_nonfull, &q_lock);
+        q_buf[(q_head + q_len++) % 8] = base + i;
+        pthread_cond_signal(&q_nonempty);
+        pthread_mutex_unlock(&q_lock);
+    }
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&q_lock);
+        while (q_len == 0 && consumed_count < 2 * QUEUE_ITEMS)
+            pthread_cond_wait(&q_nonempty, &q_lock);
+        if (consumed_count == 2 * QUEUE_ITEMS) {
+            pthread_mutex_unlock(&q_lock);
+            return NULL;
+        }
+        consumed_sum += q_buf[q_head];
+        q_head = (q_head + 1) % 8;
+        q_len--;
+        if (++consumed_count == 2 * QUEUE_ITEMS)
+            pthread_cond_broadcast(&q_nonempty); /* the other consumers are done too */
+        pthread_cond_broadcast(&q_nonfull);
+        pthread_mutex_unlock(&q_lock);
+    }
+}
+
+static void test_contention(void)
+{
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, count_thread, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    T_EQ("mutex/exact-total", counter, 4L * INCREMENTS);
+
+    pthread_t p[2], c[3];
+    for (int i = 0; i < 3; i++)
+        pthread_create(&c[i], NULL, consumer, NULL);
+    for (long i = 0; i < 2; i++)
+        pthread_create(&p[i], NULL, producer, (void *)(i * 100000));
+    for (int i = 0; i < 2; i++)
+        pthread_join(p[i], NULL);
+    for (int i = 0; i < 3; i++)
+        pthread_join(c[i], NULL);
+    long want = 2L * QUEUE_ITEMS * (QUEUE_ITEMS + 1) / 2 + 100000L * QUEUE_ITEMS;
+    T_EQ("condvar/items", consumed_count, 2 * QUEUE_ITEMS);
+    T_EQ("condvar/exact-sum", consumed_sum, want);
+}
+
+/* ---- futex(2) ---- */
+
+static volatile int fword;
+
+static void test_futex_errors(void)
+{
+    struct timespec tiny = {0, 1000000}, zero = {0, 0}, bad = {0, 1000000000}, neg = {-1, 0};
+    fword = 5;
+    T_ERR("futex/wait-value-mismatch", futex(&fword, FUTEX_WAIT_PRIVATE, 4, NULL, NULL, 0), EAGAIN);
+    T_ERR("futex/wait-mismatch-shared", futex(&fword, FUTEX_WAIT, 4, NULL, NULL, 0), EAGAIN);
+    T_ERR("futex/wait-timeout", futex(&fword, FUTEX_WAIT_PRIVATE, 5, &tiny, NULL, 0), ETIMEDOUT);
+    T_ERR("futex/wait-zero-timeout", futex(&fword, FUTEX_WAIT_PRIVATE, 5, &zero, NULL, 0), ETIMEDOUT);
+    T_ERR("futex/wait-mismatch-before-timeout", futex(&fword, FUTEX_WAIT_PRIVATE, 4, &zero, NULL, 0), EAGAIN);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    T_ERR("futex/bitset-abs-past",
+          futex(&fword, FUTEX_WAIT_BITSET_PRIVATE, 5, &now, NULL, FUTEX_BITSET_MATCH_ANY), ETIMEDOUT);
+    struct timespec soon = now;
+    soon.tv_nsec += 2000000;
+    if (soon.tv_nsec >= 1000000000) {
+        soon.tv_sec++;
+        soon.tv_nsec -= 1000000000;
+    }
+    T_ERR("futex/bitset-abs-soon",
+          futex(&fword, FUTEX_WAIT_BITSET_PRIVATE, 5, &soon, NULL, FUTEX_BITSET_MATCH_ANY), ETIMEDOUT);
+    clock_gettime(CLOCK_REALTIME, &now);
+    T_ERR("futex/bitset-realtime-past",
+          futex(&fword, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, 5, &now, NULL,
+                FUTEX_BITSET_MATCH_ANY),
+          ETIMEDOUT);
+    T_ERR("futex/timeout-bad-nsec", futex(&fword, FUTEX_WAIT_PRIVATE, 5, &bad, NULL, 0), EINVAL);
+    T_ERR("futex/timeout-negative", futex(&fword, FUTEX_WAIT_PRIVATE, 5, &neg, NULL, 0), EINVAL);
+    T_ERR("futex/timeout-efault", futex(&fword, FUTEX_WAIT_PRIVATE, 5, BAD_KERNEL, NULL, 0), EFAULT);
+    T_ERR("futex/wait-efault-null", futex(BAD_NULL, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0), EFAULT);
+    T_ERR("futex/wait-efault-kernel", futex(BAD_KERNEL, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0), EFAULT);
+    T_ERR("futex/wait-efault-unmapped", futex(BAD_HIGHUSER, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0), EFAULT);
+    T_ERR("futex/wait-unaligned",
+          futex((volatile int *)((char *)&fword + 1), FUTEX_WAIT_PRIVATE, 5, NULL, NULL, 0), EINVAL);
+    T_ERR("futex/wait-bitset-zero", futex(&fword, FUTEX_WAIT_BITSET_PRIVATE, 5, NULL, NULL, 0), EINVAL);
+    T_ERR("futex/wake-bitset-zero", futex(&fword, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 0), EINVAL);
+    T_EQ("futex/wake-nobody", futex(&fword, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0), 0);
+    T_EQ("futex/wake-nobody-shared", futex(&fword, FUTEX_WAKE, INT_MAX, NULL, NULL, 0), 0);
+    T_ERR("futex/unknown-op", futex(&fword, 99, 0, NULL, NULL, 0), ENOSYS);
+    T_ERR("futex/wake-realtime-flag", futex(&fword, FUTEX_WAKE | FUTEX_CLOCK_REALTIME, 1, NULL, NULL, 0),
+          ENOSYS);
+    T_ERR("futex/cmp-requeue-mismatch", futex(&fword, FUTEX_CMP_REQUEUE_PRIVATE, 1, (void *)1, &fword, 4),
+          EAGAIN);
+    T_ERR("futex/requeue-negative", futex(&fword, FUTEX_REQUEUE_PRIVATE, -1, (void *)1, &fword, 0), EINVAL);
+}
+
+/* Waiters on a word; each records what its wait returned. */
+struct waiter {
+    volatile int *word;
+    int op, val, bitset;
+    volatile int done;
+    long ret;
+};
+
+static void *wait_thread(void *arg)
+{
+    struct waiter *w = arg;
+    long r;
+    do {
+        r = futex(w->word, w->op, w->val, NULL, NULL, w->bitset);
+    } while (r == -1 && errno == EINTR);
+    w->ret = r == -1 ? -errno : r;
+    w->done = 1;
+    return NULL;
+}
+
+/* Wakes with op until n waiters in all have been woken (some may not be asleep yet at first). */
+static int wake_until(volatile int *word, int op, int n, int bitset)
+{
+    int woken = 0;
+    while (woken < n) {
+        long r = futex(word, op, 1, NULL, NULL, bitset);
+        if (r < 0)
+            return -1;
+        woken += (int)r;
+        if (!r)
+            sched_yield();
+    }
+    return woken;
+}
+
+static void test_futex_wake(void)
+{
+    static volatile int w1 = 0, w2 = 0;
+    struct waiter ws[3];
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) {
+        ws[i] = (struct waiter){&w1, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0};
+        pthread_create(&t[i], NULL, wait_thread, &ws[i]);
+    }
+    T_EQ("futex/wake-three", wake_until(&w1, FUTEX_WAKE_PRIVATE, 3, 0), 3);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    T_EQ("futex/woken-return-zero", ws[0].ret + ws[1].ret + ws[2].ret, 0);
+
+    /* Bitsets: a wake for bit 2 leaves the bit-1 waiter asleep. */
+    ws[0] = (struct waiter){&w1, FUTEX_WAIT_BITSET_PRIVATE, 0, 1, 0, 0};
+    ws[1] = (struct waiter){&w1, FUTEX_WAIT_BITSET_PRIVATE, 0, 2, 0, 0};
+    pthread_create(&t[0], NULL, wait_thread, &ws[0]);
+    pthread_create(&t[1], NULL, wait_thread, &ws[1]);
+    T_EQ("futex/wake-bitset-2", wake_until(&w1, FUTEX_WAKE_BITSET_PRIVATE, 1, 2), 1);
+    pthread_join(t[1], NULL);
+    T_EQ("futex/bitset-1-still-asleep", ws[0].done, 0);
+    T_EQ("futex/wake-bitset-1", wake_until(&w1, FUTEX_WAKE_BITSET_PRIVATE, 1, 1), 1);
+    pthread_join(t[0], NULL);
+    T_EQ("futex/bitset-waiters-returned", ws[0].ret + ws[1].ret, 0);
+
+    /* Requeue: two waiters on w1 move to w2 without waking, then wake there. */
+    for (int i = 0; i < 2; i++) {
+        ws[i] = (struct waiter){&w1, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0};
+        pthread_create(&t[i], NULL, wait_thread, &ws[i]);
+    }
+    int moved = 0;
+    while (moved < 2) {
+        long r = futex(&w1, FUTEX_CMP_REQUEUE_PRIVATE, 0, (void *)INT_MAX, &w2, 0);
+        moved += r > 0 ? (int)r : 0;
+        if (r <= 0)
+            sched_yield();
+    }
+    T_EQ("futex/requeued-two", moved, 2);
+    T_EQ("futex/requeued-not-woken", ws[0].done + ws[1].done, 0);
+    T_EQ("futex/wake-old-word-nobody", futex(&w1, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0), 0);
+    T_EQ("futex/wake-requeued", wake_until(&w2, FUTEX_WAKE_PRIVATE, 2, 0), 2);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    T_EQ("futex/requeued-returned", ws[0].ret + ws[1].ret, 0);
+}
+
+/* EINTR: a handler without SA_RESTART ends a wait. The helper repeats the signal until the main
+ * thread reports, so one of them surely arrives while it sleeps. */
+static volatile int eintr_done;
+static volatile int handler_hits;
+static volatile int handler_tid;
+static void note_handler(int sig)
+{
+    (void)sig;
+    handler_tid = gettid_();
+    handler_hits++;
+}
+
+static int main_tid;
+static void *signal_main_thread(void *arg)
+{
+    (void)arg;
+    while (!eintr_done) {
+        syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
+        sched_yield();
+    }
+    return NULL;
+}
+
+static void test_futex_eintr(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = note_handler;
+    sigaction(SIGUSR1, &sa, NULL);
+    main_tid = gettid_();
+    static volatile int w = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, signal_main_thread, NULL);
+    long r;
+    do {
+        r = futex(&w, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    } while (r == 0);
+    int e = errno;
+    eintr_done = 1;
+    pthread_join(t, NULL);
+    T_EQ("futex/eintr", r == -1 ? e : 0, EINTR);
+    T_EQ("signal/handler-ran-in-main", handler_tid, main_tid);
+}
+
+/* ---- signals and threads ---- */
+
+static volatile int spin_stop;
+static volatile int spinner_tid;
+/* Spins until told to stop; arg, when not NULL, is a set of signals it unblocks first. */
+static void *spinner(void *arg)
+{
+    if (arg)
+        pthread_sigmask(SIG_UNBLOCK, arg, NULL);
+    spinner_tid = gettid_();
+    while (!spin_stop)
+        sched_yield();
+    return NULL;
+}
+
+static pthread_t start_spinner(sigset_t *unblock)
+{
+    spin_stop = 0;
+    spinner_tid = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, spinner, unblock);
+    while (!spinner_tid)
+        sched_yield();
+    return t;
+}
+
+static void stop_spinner(pthread_t t)
+{
+    spin_stop = 1;
+    pthread_join(t, NULL);
+}
+
+/* SIGUSR2's own record: a late SIGUSR1 from the EINTR test must not count here. */
+static volatile int usr2_hits, usr2_tid;
+static void usr2_handler(int sig)
+{
+    (void)sig;
+    usr2_tid = gettid_(); /* first: another CPU may be polling usr2_hits */
+    usr2_hits++;
+}
+
+static void test_thread_signals(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = usr2_handler;
+    sigaction(SIGUSR2, &sa, NULL);
+
+    /* tgkill reaches exactly the named thread. */
+    pthread_t t = start_spinner(NULL);
+    usr2_hits = 0;
+    T_OK("tgkill/send", syscall(SYS_tgkill, getpid(), spinner_tid, SIGUSR2));
+    while (!usr2_hits)
+        sched_yield();
+    T_EQ("tgkill/ran-in-target", usr2_tid, spinner_tid);
+    T_ERR("tgkill/wrong-tgid", syscall(SYS_tgkill, getppid(), spinner_tid, SIGUSR2), ESRCH);
+    T_ERR("tgkill/no-such-thread", syscall(SYS_tgkill, getpid(), 0x7ffffff0, SIGUSR2), ESRCH);
+    stop_spinner(t);
+
+    /* A process-directed signal goes to a thread that does not block it. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    t = start_spinner(&set); /* inherits the block, then lifts it for itself only */
+    usr2_hits = 0;
+    kill(getpid(), SIGUSR2);
+    while (!usr2_hits)
+        sched_yield();
+    T_EQ("kill/to-unblocking-thread", usr2_tid, spinner_tid);
+    stop_spinner(t);
+    sigset_t now;
+    pthread_sigmask(SIG_SETMASK, NULL, &now);
+    T_TRUE("mask/per-thread", sigismember(&now, SIGUSR2));
+
+    /* Blocked by every thread: it waits, pending for the process, until one unblocks it. */
+    t = start_spinner(NULL);
+    usr2_hits = 0;
+    kill(getpid(), SIGUSR2);
+    sigset_t pending;
+    sigpending(&pending);
+    T_TRUE("kill/pending-for-process", sigismember(&pending, SIGUSR2));
+    stop_spinner(t);
+    T_EQ("kill/blocked-everywhere-waits", usr2_hits, 0);
+    pthread_sigmask(SIG_SETMASK, &old, NULL); /* delivered here, in this thread */
+    T_EQ("kill/delivered-on-unblock", usr2_hits, 1);
+    T_EQ("kill/delivered-to-main", usr2_tid, gettid_());
+}
+
+/* A handler installed by one thread is every thread's. */
+static void *install_handler(void *arg)
+{
+    (void)arg;
+    struct sigaction sa = {0};
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGWINCH, &sa, NULL);
+    return NULL;
+}
+
+static void test_shared_handlers(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, install_handler, NULL);
+    pthread_join(t, NULL);
+    struct sigaction cur;
+    sigaction(SIGWINCH, NULL, &cur);
+    T_TRUE("signal/handlers-shared", cur.sa_handler == SIG_IGN);
+}
+
+/* ---- clone's rules ---- */
+
+static void test_clone_flags(void)
+{
+    static char stack[4096] __attribute__((aligned(16)));
+    T_ERR("clone/thread-without-sighand",
+          syscall(SYS_clone, CLONE_THREAD | CLONE_VM, stack + sizeof(stack), 0, 0, 0), EINVAL);
+    T_ERR("clone/sighand-without-vm", syscall(SYS_clone, CLONE_SIGHAND, stack + sizeof(stack), 0, 0, 0),
+          EINVAL);
+    T_ERR("clone/thread-sighand-without-vm",
+          syscall(SYS_clone, CLONE_THREAD | CLONE_SIGHAND, stack + sizeof(stack), 0, 0, 0), EINVAL);
+}
+
+/* ---- the end of threads and of the process (each in a child process) ---- */
+
+/* Raw exit(2) skips the C library's thread exit, so nobody may pthread_join it: the creator waits
+ * on its set_tid_address word instead, which the kernel zeroes and futex-wakes. */
+static volatile int raw_thread_alive = 1;
+static void *raw_exit_thread(void *arg)
+{
+    (void)arg;
+    syscall(SYS_set_tid_address, &raw_thread_alive);
+    syscall(SYS_exit, 9); /* this thread only */
+    return NULL;
+}
+
+static void *exit_group_thread(void *arg)
+{
+    (void)arg;
+    exit(7);
+}
+
+/* Sleeps until the process ends (arg is always NULL). */
+static void *sleeper(void *arg)
+{
+    while (!arg)
+        pause();
+    return arg;
+}
+
+/* exit(2) in a thread ends only that thread; the process goes on and exits with its own status. */
+static void child_thread_exit(void *arg)
+{
+    (void)arg;
+    pthread_t t;
+    pthread_create(&t, NULL, raw_exit_thread, NULL);
+    while (raw_thread_alive)
+        futex(&raw_thread_alive, FUTEX_WAIT, 1, NULL, NULL, 0);
+    _exit(5);
+}
+
+/* exit_group from a thread ends every thread, including a main thread asleep in pause. */
+static void child_exit_group(void *arg)
+{
+    (void)arg;
+    pthread_t t;
+    pthread_create(&t, NULL, sleeper, NULL);
+    pthread_create(&t, NULL, exit_group_thread, NULL);
+    for (;;)
+        pause();
+}
+
+/* The first thread ends with exit(2); the last one's exit(2) code is the process's status. Its
+ * set_tid_address word tells the other thread (zeroed and futex-woken at its exit). */
+static volatile int main_gone = 1;
+static void *outlive_main(void *arg)
+{
+    (void)arg;
+    while (main_gone)
+        futex(&main_gone, FUTEX_WAIT, 1, NULL, NULL, 0);
+    syscall(SYS_exit, 4);
+    return NULL;
+}
+
+static void child_main_exits_first(void *arg)
+{
+    (void)arg;
+    pthread_t t;
+    pthread_create(&t, NULL, outlive_main, NULL);
+    syscall(SYS_set_tid_address, &main_gone);
+    syscall(SYS_exit, 0);
+}
+
+/* A fatal signal to one thread ends them all. */
+static void *raise_thread(void *arg)
+{
+    (void)arg;
+    syscall(SYS_tgkill, getpid(), gettid_(), SIGTERM);
+    return NULL;
+}
+
+static void child_fatal_signal(void *arg)
+{
+    (void)arg;
+    pthread_t t;
+    pthread_create(&t, NULL, sleeper, NULL);
+    pthread_create(&t, NULL, raise_thread, NULL);
+    for (;;)
+        pause();
+}
+
+/* SIGKILL from outside while several threads sleep. */
+static void child_to_be_killed(void *arg)
+{
+    int *pipe_w = arg;
+    pthread_t t;
+    for (int i = 0; i < 3; i++)
+        pthread_create(&t, NULL, sleeper, NULL);
+    write(*pipe_w, "r", 1);
+    for (;;)
+        pause();
+}
+
+/* execve from a thread: the others end, the process keeps its pid and the thread takes it as tid. */
+static void *exec_thread(void *arg)
+{
+    (void)arg;
+    char pid[16];
+    snprintf(pid, sizeof(pid), "%d", getpid());
+    char *argv[] = {(char *)self, "exec-child", pid, NULL};
+    char *envp[] = {NULL};
+    execve(self, argv, envp);
+    _exit(99);
+}
+
+static void child_exec_from_thread(void *arg)
+{
+    (void)arg;
+    pthread_t t;
+    pthread_create(&t, NULL, sleeper, NULL);
+    pthread_create(&t, NULL, exec_thread, NULL);
+    for (;;)
+        pause();
+}
+
+static int exec_child(const char *pid)
+{
+    return atoi(pid) == getpid() && gettid_() == getpid() ? 42 : 1;
+}
+
+static int status_of(void (*fn)(void *), void *arg)
+{
+    return run_child(fn, arg);
+}
+
+static void test_endings(void)
+{
+    int st = status_of(child_thread_exit, NULL);
+    T_TRUE("exit/thread-only", WIFEXITED(st) && WEXITSTATUS(st) == 5);
+    st = status_of(child_exit_group, NULL);
+    T_TRUE("exit_group/from-thread", WIFEXITED(st) && WEXITSTATUS(st) == 7);
+    st = status_of(child_main_exits_first, NULL);
+    T_TRUE("exit/last-thread-status", WIFEXITED(st) && WEXITSTATUS(st) == 4);
+    st = status_of(child_fatal_signal, NULL);
+    T_TRUE("signal/fatal-ends-all", WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+
+    int p[2];
+    pipe(p);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        child_to_be_killed(&p[1]);
+    }
+    close(p[1]);
+    char c;
+    read(p[0], &c, 1);
+    close(p[0]);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    T_TRUE("signal/sigkill-ends-all", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+    st = status_of(child_exec_from_thread, NULL);
+    T_TRUE("exec/from-thread", WIFEXITED(st) && WEXITSTATUS(st) == 42);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 2 && !strcmp(argv[1], "exec-child"))
+        return exec_child(argv[2]);
+    self = argv[0];
+    check_init();
+    test_create_join();
+    test_many();
+    test_shared_fs();
+    test_contention();
+    test_futex_errors();
+    test_futex_wake();
+    test_futex_eintr();
+    test_thread_signals();
+    test_shared_handlers();
+    test_clone_flags();
+    test_endings();
+    return check_done("t_threads");
+}
