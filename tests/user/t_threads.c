@@ -459,6 +459,7 @@ static void test_thread_signals(void)
     T_EQ("tgkill/ran-in-target", usr2_tid, spinner_tid);
     T_ERR("tgkill/wrong-tgid", syscall(SYS_tgkill, getppid(), spinner_tid, SIGUSR2), ESRCH);
     T_ERR("tgkill/no-such-thread", syscall(SYS_tgkill, getpid(), 0x7ffffff0, SIGUSR2), ESRCH);
+    T_OK("kill/by-thread-id", kill(spinner_tid, 0)); /* names the thread's process, as a pid would */
     stop_spinner(t);
 
     /* A process-directed signal goes to a thread that does not block it. */
