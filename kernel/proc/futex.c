@@ -21,8 +21,9 @@ struct futex_waiter {
 };
 
 /* Protects the buckets and every queued waiter's key. A spinlock: held for list walks and wake-ups
- * only, never across a user copy. The waiter lives on its sleeper's stack, so a waker touches it only
- * under this lock, which the sleeper takes before it returns. */
+ * only, never across a user copy; taken under no other lock, and before the scheduler lock. The waiter lives
+ * on its sleeper's stack, so a waker touches it only under this lock, which the sleeper takes before it
+ * returns. */
 static struct spinlock futex_lock = SPINLOCK_INIT("futex");
 static struct qlink buckets[FUTEX_HASH_SIZE];
 static bool buckets_ready;

@@ -595,6 +595,52 @@ static void child_main_exits_first(void *arg)
     syscall(SYS_exit, 0);
 }
 
+/* The first thread exits while another lives on: the process is no zombie until the last thread
+ * goes, and then it has that thread's status. The survivor learns of the first thread's exit through
+ * its set_tid_address word, tells the parent on one pipe and waits for its go on the other. */
+static int to_parent[2], to_child[2];
+static volatile int first_alive = 1;
+static void *outlive_then_exit(void *arg)
+{
+    (void)arg;
+    while (first_alive)
+        futex(&first_alive, FUTEX_WAIT, 1, NULL, NULL, 0);
+    write(to_parent[1], "g", 1);
+    char c;
+    read(to_child[0], &c, 1);
+    syscall(SYS_exit, 6);
+    return NULL;
+}
+
+static void child_outlives_first(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, outlive_then_exit, NULL);
+    syscall(SYS_set_tid_address, &first_alive);
+    syscall(SYS_exit, 0);
+}
+
+static void test_wait_whole_group(void)
+{
+    pipe(to_parent);
+    pipe(to_child);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0)
+        child_outlives_first();
+    char c;
+    read(to_parent[0], &c, 1);
+    int st = 0;
+    T_EQ("wait/not-zombie-while-a-thread-lives", waitpid(pid, &st, WNOHANG), 0);
+    write(to_child[1], "x", 1);
+    T_EQ("wait/reaped-after-last-thread", waitpid(pid, &st, 0), pid);
+    T_TRUE("wait/last-thread-status", WIFEXITED(st) && WEXITSTATUS(st) == 6);
+    close(to_parent[0]);
+    close(to_parent[1]);
+    close(to_child[0]);
+    close(to_child[1]);
+}
+
 /* A fatal signal to one thread ends them all. */
 static void *raise_thread(void *arg)
 {
@@ -684,6 +730,7 @@ static void test_endings(void)
     waitpid(pid, &st, 0);
     T_TRUE("signal/sigkill-ends-all", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 
+    test_wait_whole_group();
     st = status_of(child_exec_from_thread, NULL);
     T_TRUE("exec/from-thread", WIFEXITED(st) && WEXITSTATUS(st) == 42);
 }
