@@ -91,7 +91,9 @@ static int start_thread(struct user_start *s)
     struct thread *t = thread_create(p->comm, user_thread_main, s, PRIO_DEFAULT);
     if (!t) {
         flags = spin_lock_irqsave(&p->lock);
-        p->nthreads--; /* cannot reach 0: a fork child has no other user, a new thread has its creator */
+        /* Back to 0 only for a fork child, which its creator then discards; a thread's process still
+         * counts its creator. */
+        p->nthreads--;
         spin_unlock_irqrestore(&p->lock, flags);
         kfree(s);
         return -ENOMEM;

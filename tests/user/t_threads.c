@@ -693,6 +693,92 @@ static void child_exec_from_thread(void *arg)
         pause();
 }
 
+/* execve from the first thread while another sleeps. */
+static void child_exec_from_main(void *arg)
+{
+    (void)arg;
+    pthread_t t;
+    pthread_create(&t, NULL, sleeper, NULL);
+    exec_thread(NULL);
+}
+
+/* A fault in one thread, with no handler, ends the process. */
+static void *fault_thread(void *arg)
+{
+    *(volatile int *)arg = 1;
+    return NULL;
+}
+
+static void child_fault_in_thread(void *arg)
+{
+    (void)arg;
+    pthread_t t;
+    pthread_create(&t, NULL, sleeper, NULL);
+    pthread_create(&t, NULL, fault_thread, NULL);
+    for (;;)
+        pause();
+}
+
+/* fork in a thread: the child has one thread, whose tid is its pid. */
+static volatile int fork_status = -1;
+static void *fork_thread(void *arg)
+{
+    (void)arg;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(gettid_() == getpid() ? 3 : 1);
+    int st;
+    waitpid(pid, &st, 0);
+    fork_status = st;
+    return NULL;
+}
+
+static void test_fork_from_thread(void)
+{
+    fflush(stdout);
+    pthread_t t;
+    pthread_create(&t, NULL, fork_thread, NULL);
+    pthread_join(t, NULL);
+    T_TRUE("fork/from-thread", WIFEXITED(fork_status) && WEXITSTATUS(fork_status) == 3);
+}
+
+/* Job control stops and continues every thread. */
+static void *spin_forever(void *arg)
+{
+    while (!arg)
+        sched_yield();
+    return arg;
+}
+
+static void test_stop_continue(void)
+{
+    int p[2];
+    pipe(p);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_t t;
+        pthread_create(&t, NULL, spin_forever, NULL);
+        pthread_create(&t, NULL, sleeper, NULL);
+        write(p[1], "r", 1);
+        spin_forever(NULL);
+    }
+    char c;
+    read(p[0], &c, 1);
+    close(p[0]);
+    close(p[1]);
+    int st = 0;
+    kill(pid, SIGSTOP);
+    T_EQ("jobctl/stopped", waitpid(pid, &st, WUNTRACED), pid);
+    T_TRUE("jobctl/stopped-status", WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
+    kill(pid, SIGCONT);
+    T_EQ("jobctl/continued", waitpid(pid, &st, WCONTINUED), pid);
+    T_TRUE("jobctl/continued-status", WIFCONTINUED(st));
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    T_TRUE("jobctl/killed", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
 static int exec_child(const char *pid)
 {
     return atoi(pid) == getpid() && gettid_() == getpid() ? 42 : 1;
@@ -733,6 +819,12 @@ static void test_endings(void)
     test_wait_whole_group();
     st = status_of(child_exec_from_thread, NULL);
     T_TRUE("exec/from-thread", WIFEXITED(st) && WEXITSTATUS(st) == 42);
+    st = status_of(child_exec_from_main, NULL);
+    T_TRUE("exec/from-main-with-threads", WIFEXITED(st) && WEXITSTATUS(st) == 42);
+    st = status_of(child_fault_in_thread, NULL);
+    T_TRUE("signal/fault-in-thread-ends-all", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    test_fork_from_thread();
+    test_stop_continue();
 }
 
 int main(int argc, char **argv)
