@@ -77,7 +77,7 @@ static void clear_child_tid(struct thread *t, struct process *p)
         return;
     int zero = 0;
     if (copy_to_user((void *)addr, &zero, sizeof(zero)) == 0)
-        futex_wake(p->mm, addr, 1, FUTEX_BITSET_ANY);
+        futex_wake(p->mm, addr, true, 1, FUTEX_BITSET_ANY); /* a shared wake, as Linux's */
 }
 
 /* Takes t out of p; true when it was the last thread. A thread that is not the last stops being p's

@@ -54,9 +54,9 @@ static long timeout_ticks(const struct futex_timespec *uts, int cmd, bool realti
     return 0;
 }
 
-static long do_wait(uint64_t uaddr, uint32_t val, uint32_t bitset, long ticks)
+static long do_wait(uint64_t uaddr, bool shared, uint32_t val, uint32_t bitset, long ticks)
 {
-    int err = futex_wait(current_process()->mm, uaddr, val, bitset, ticks);
+    int err = futex_wait(current_process()->mm, uaddr, shared, val, bitset, ticks);
     /* Interrupted by a signal: without a timeout the wait restarts under SA_RESTART, as on Linux; with
      * one, a handler always makes it EINTR (Linux restarts it only when no handler runs). */
     if (err == -ERESTARTSYS && ticks != WAIT_FOREVER)
@@ -90,15 +90,16 @@ SYSCALL_DEFINE6(futex, uint32_t *, uaddr, int, op, uint32_t, val, const struct f
     if (addr >= USER_SPACE_END)
         return -EFAULT;
     struct mm *mm = current_process()->mm;
+    bool shared = !(op & FUTEX_PRIVATE_FLAG);
     switch (cmd) {
     case FUTEX_WAIT:
-        return do_wait(addr, val, FUTEX_BITSET_ANY, ticks);
+        return do_wait(addr, shared, val, FUTEX_BITSET_ANY, ticks);
     case FUTEX_WAIT_BITSET:
-        return do_wait(addr, val, val3, ticks);
+        return do_wait(addr, shared, val, val3, ticks);
     case FUTEX_WAKE:
-        return futex_wake(mm, addr, (int)val, FUTEX_BITSET_ANY);
+        return futex_wake(mm, addr, shared, (int)val, FUTEX_BITSET_ANY);
     case FUTEX_WAKE_BITSET:
-        return futex_wake(mm, addr, (int)val, val3);
+        return futex_wake(mm, addr, shared, (int)val, val3);
     default: /* the requeues: the timeout argument carries the number to move */
         if ((int)val < 0 || (int)(uint64_t)utime < 0)
             return -EINVAL;
@@ -106,6 +107,7 @@ SYSCALL_DEFINE6(futex, uint32_t *, uaddr, int, op, uint32_t, val, const struct f
             return -EINVAL;
         if (addr2 >= USER_SPACE_END)
             return -EFAULT;
-        return futex_requeue(mm, addr, addr2, (int)val, (int)(uint64_t)utime, cmd == FUTEX_CMP_REQUEUE, val3);
+        return futex_requeue(mm, addr, addr2, shared, (int)val, (int)(uint64_t)utime,
+                             cmd == FUTEX_CMP_REQUEUE, val3);
     }
 }

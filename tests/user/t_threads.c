@@ -360,6 +360,26 @@ static void test_futex_wake(void)
     T_EQ("futex/requeued-returned", ws[0].ret + ws[1].ret, 0);
 }
 
+/* A shared futex in MAP_SHARED memory is one word for every process that maps it; a private wake
+ * from another process does not reach it. */
+static void test_futex_across_processes(void)
+{
+    volatile int *word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    *word = 0;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        long r = futex(word, FUTEX_WAIT, 0, NULL, NULL, 0);
+        _exit(r == 0 ? 0 : 1);
+    }
+    T_EQ("futex/private-wake-other-process", futex(word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0), 0);
+    T_EQ("futex/shared-wake-other-process", wake_until(word, FUTEX_WAKE, 1, 0), 1);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    T_TRUE("futex/shared-waiter-woken", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    munmap((void *)word, 4096);
+}
+
 /* EINTR: a handler without SA_RESTART ends a wait. The helper repeats the signal until the main
  * thread reports, so one of them surely arrives while it sleeps. */
 static volatile int eintr_done;
@@ -839,6 +859,7 @@ int main(int argc, char **argv)
     test_contention();
     test_futex_errors();
     test_futex_wake();
+    test_futex_across_processes();
     test_futex_eintr();
     test_thread_signals();
     test_shared_handlers();
