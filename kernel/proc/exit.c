@@ -27,17 +27,18 @@ static __noreturn void init_exited(int status)
     machine_poweroff();
 }
 
-/* The vfork parent may run again: the child no longer uses its memory. */
+/* The vfork parent may run again: the child no longer uses its memory. The wake-up happens under the
+ * lock: the completion lives on the parent's stack, which is gone as soon as the parent sees done. */
 void process_vfork_release(struct process *p)
 {
     uint64_t flags = spin_lock_irqsave(&process_tree_lock);
-    struct process *parent = p->vfork_parent;
-    p->vfork_parent = NULL;
-    if (parent)
-        parent->vfork_done = true;
+    struct vfork_completion *c = p->vfork;
+    p->vfork = NULL;
+    if (c) {
+        c->done = true;
+        wq_wake_all(&c->wq);
+    }
     spin_unlock_irqrestore(&process_tree_lock, flags);
-    if (parent)
-        wq_wake_all(&parent->vfork_wait);
 }
 
 /* Everything a zombie does not need. Sleeps (files, memory): no lock held. */

@@ -123,9 +123,10 @@ long process_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64_t
     struct fpu_state fpu;
     fpu_save(&fpu);
     uint64_t fs_base = flags & CLONE_SETTLS ? tls : t->user.fs_base;
+    struct vfork_completion vfork = {.done = false};
     if (flags & CLONE_VFORK) {
-        parent->vfork_done = false;
-        child->vfork_parent = parent;
+        waitqueue_init(&vfork.wq, "vfork");
+        child->vfork = &vfork; /* not yet visible to anyone: the child has not started */
     }
     struct user_thread_init init = {
         .frame = &frame,
@@ -140,10 +141,10 @@ long process_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64_t
     err = user_thread_start(child, &init);
     if (err)
         goto fail_registered;
-    /* The child borrows our memory until it execs or exits. Waiting on our own fields: the child
+    /* The child borrows our memory until it execs or exits. Waiting on our own completion: the child
      * may be gone (and freed) by the time we run again. */
     if (flags & CLONE_VFORK)
-        wait_event(&parent->vfork_wait, parent->vfork_done);
+        wait_event(&vfork.wq, vfork.done);
     return pid;
 
 fail_registered:

@@ -120,7 +120,6 @@ struct process *process_alloc(void)
     qlist_init(&p->all_link);
     qlist_init(&p->threads);
     waitqueue_init(&p->child_wait, "wait4");
-    waitqueue_init(&p->vfork_wait, "vfork");
     waitqueue_init(&p->thread_wait, "exec-threads");
     p->lock = (struct spinlock)SPINLOCK_INIT("process");
     p->exit_signal = SIGCHLD;

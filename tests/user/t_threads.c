@@ -762,6 +762,55 @@ static void test_fork_from_thread(void)
     T_TRUE("fork/from-thread", WIFEXITED(fork_status) && WEXITSTATUS(fork_status) == 3);
 }
 
+/* vfork in two threads at once: each waits for its own child only. Thread A's child blocks on a pipe;
+ * thread B's child exits at once, which must not let A go on while its child still runs on A's stack. */
+static int vfork_pipe[2];
+static volatile int a_entering, a_returned;
+static void *vfork_blocking(void *arg)
+{
+    (void)arg;
+    a_entering = 1;
+    pid_t pid = vfork();
+    if (pid == 0) {
+        char c;
+        read(vfork_pipe[0], &c, 1);
+        _exit(0);
+    }
+    a_returned = 1;
+    waitpid(pid, NULL, 0);
+    return NULL;
+}
+
+static void *vfork_quick(void *arg)
+{
+    (void)arg;
+    pid_t pid = vfork();
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, NULL, 0);
+    return NULL;
+}
+
+static void test_vfork_in_threads(void)
+{
+    pipe(vfork_pipe);
+    fflush(stdout);
+    pthread_t a, b;
+    pthread_create(&a, NULL, vfork_blocking, NULL);
+    while (!a_entering)
+        sched_yield();
+    for (int i = 0; i < 10; i++)
+        sched_yield(); /* most likely A is asleep in vfork now; the check holds either way */
+    pthread_create(&b, NULL, vfork_quick, NULL);
+    pthread_join(b, NULL);
+    T_EQ("vfork/other-thread-child-does-not-release", a_returned, 0);
+    write(vfork_pipe[1], "x", 1);
+    pthread_join(a, NULL);
+    T_EQ("vfork/released-by-own-child", a_returned, 1);
+    close(vfork_pipe[0]);
+    close(vfork_pipe[1]);
+}
+
 /* Job control stops and continues every thread. */
 static void *spin_forever(void *arg)
 {
@@ -844,6 +893,7 @@ static void test_endings(void)
     st = status_of(child_fault_in_thread, NULL);
     T_TRUE("signal/fault-in-thread-ends-all", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
     test_fork_from_thread();
+    test_vfork_in_threads();
     test_stop_continue();
 }
 

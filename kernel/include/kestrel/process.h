@@ -24,6 +24,11 @@ struct fs_context {
     uint32_t umask;
 };
 
+struct vfork_completion {
+    struct waitqueue wq;
+    bool done;
+};
+
 struct rlimit64 {
     uint64_t cur, max;
 };
@@ -54,11 +59,10 @@ struct process {
     struct qlink hash_link;      /* in the pid hash */
     struct qlink all_link;       /* in the list of every process (process_list) */
 
-    /* vfork: the parent sleeps on its own vfork_wait until the child, which points at it through
-     * vfork_parent, execs or exits and sets the parent's vfork_done. */
-    struct process *vfork_parent;
-    struct waitqueue vfork_wait;
-    bool vfork_done;
+    /* vfork: the parent thread sleeps on a vfork_completion on its own stack until the child, which
+     * points at it through vfork, execs or exits. Per vfork, not per parent process: two threads
+     * may vfork at once. Under process_tree_lock. */
+    struct vfork_completion *vfork;
 
     /* Threads of this process (docs/processes.md, "Threads"). nthreads counts every thread from its
      * creation (before it runs and links itself into threads) to its exit, so the last one out - who
