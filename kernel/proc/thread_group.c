@@ -51,6 +51,16 @@ bool process_thread_doomed(const struct process *p, const struct thread *t)
     return __atomic_load_n(&p->group_exit, __ATOMIC_RELAXED) || (survivor && survivor != t);
 }
 
+uint64_t process_cpu_ns(struct process *p)
+{
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    uint64_t ns = p->utime_ns + p->stime_ns;
+    qlist_for_each(l, &p->threads) ns +=
+        sched_thread_stats(qlist_entry(l, struct thread, user.group_link)).run_ns;
+    spin_unlock_irqrestore(&p->lock, flags);
+    return ns;
+}
+
 /* Ends the interruptible sleeps of p's threads other than the caller, so they see that they are
  * doomed; the others find out at their next return towards user mode. p->lock held. */
 static void kick_other_threads_locked(struct process *p)

@@ -228,6 +228,42 @@ static void test_contention(void)
     T_EQ("condvar/exact-sum", consumed_sum, want);
 }
 
+/* The process CPU clock counts live threads too: a thread burns 30 ms of its own CPU time and stays
+ * alive; the process clock must have advanced at least that much meanwhile. */
+static volatile int burned, may_exit;
+static uint64_t clock_ns(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *burn_thread(void *arg)
+{
+    (void)arg;
+    while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < 30000000u)
+        ;
+    burned = 1;
+    futex(&burned, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    while (!may_exit)
+        futex(&may_exit, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    return NULL;
+}
+
+static void test_process_cpu_clock(void)
+{
+    uint64_t before = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    pthread_t t;
+    pthread_create(&t, NULL, burn_thread, NULL);
+    while (!burned) /* asleep, so this thread's own time stays small */
+        futex(&burned, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    T_TRUE("clock/process-cputime-counts-live-threads",
+           clock_ns(CLOCK_PROCESS_CPUTIME_ID) >= before + 30000000u);
+    may_exit = 1;
+    futex(&may_exit, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    pthread_join(t, NULL);
+}
+
 /* ---- futex(2) ---- */
 
 static volatile int fword;
@@ -907,6 +943,7 @@ int main(int argc, char **argv)
     test_many();
     test_shared_fs();
     test_contention();
+    test_process_cpu_clock();
     test_futex_errors();
     test_futex_wake();
     test_futex_across_processes();

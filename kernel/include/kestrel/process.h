@@ -131,6 +131,8 @@ struct process *process_find(int pid);
 __noreturn void process_exit(int status);
 /* Ends only the calling thread (exit(2)); when it is the last one, the process ends with status. */
 __noreturn void process_thread_exit(int status);
+/* CPU time of p in ns: its exited threads' and every live thread's (CLOCK_PROCESS_CPUTIME_ID). */
+uint64_t process_cpu_ns(struct process *p);
 /* Whether thread t of p must end instead of returning to user mode (exit_group, a fatal signal or an
  * execve in another thread). Lock-free: read by signal_pending_current and the return path. */
 bool process_thread_doomed(const struct process *p, const struct thread *t);
