@@ -82,6 +82,22 @@ struct process *process_find(int pid)
     return NULL;
 }
 
+struct thread *process_find_thread(int tgid, int tid)
+{
+    process_for_each(p)
+    {
+        if (tgid != -1 && p->pid != tgid)
+            continue;
+        qlist_for_each(l, &p->threads)
+        {
+            struct thread *t = qlist_entry(l, struct thread, user.group_link);
+            if (t->user.tid == tid)
+                return t;
+        }
+    }
+    return NULL;
+}
+
 static void pid_use(int nr)
 {
     if (++pid_uses[nr] == 0)

@@ -47,24 +47,6 @@ static int kill_many(struct process *self, int pgid, int sig)
     return sent ? 0 : (found ? err : -ESRCH);
 }
 
-/* The thread with tid tid, in the process tgid (-1: any process); NULL when none. Tree lock held.
- * Threads are few and tids are not hashed yet: a walk over every process's threads. */
-static struct thread *find_thread_locked(int tgid, int tid)
-{
-    process_for_each(p)
-    {
-        if (tgid != -1 && p->pid != tgid)
-            continue;
-        qlist_for_each(l, &p->threads)
-        {
-            struct thread *t = qlist_entry(l, struct thread, user.group_link);
-            if (t->user.tid == tid)
-                return t;
-        }
-    }
-    return NULL;
-}
-
 int signal_kill(int pid, int sig)
 {
     if (sig < 0 || sig > NSIG)
@@ -78,7 +60,7 @@ int signal_kill(int pid, int sig)
         struct process *p = process_find(pid);
         if (!p) {
             /* Linux: the id of a thread other than the first names its process too. */
-            struct thread *t = find_thread_locked(-1, pid);
+            struct thread *t = process_find_thread(-1, pid);
             p = t ? t->user.proc : NULL;
         }
         rc = p ? kill_one(self, p, sig) : -ESRCH;
@@ -170,7 +152,7 @@ int signal_tkill(int tgid, int tid, int sig)
         return -ESRCH;
     int rc = -ESRCH;
     uint64_t fl = spin_lock_irqsave(&process_tree_lock);
-    struct thread *t = find_thread_locked(tgid, tid);
+    struct thread *t = process_find_thread(tgid, tid);
     if (t) {
         struct process *p = t->user.proc;
         struct sig_record rec = {.code = SI_TKILL, .pid = self->pid, .uid = self->cred.uid};

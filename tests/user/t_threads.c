@@ -568,6 +568,35 @@ static void test_shared_handlers(void)
     T_TRUE("signal/handlers-shared", cur.sa_handler == SIG_IGN);
 }
 
+/* get_robust_list reads another thread's registration. */
+static long robust_head[3] = {0, 0, 0};
+static void *robust_thread(void *arg)
+{
+    (void)arg;
+    robust_head[0] = (long)robust_head; /* an empty list points at itself */
+    syscall(SYS_set_robust_list, robust_head, sizeof(robust_head));
+    spinner_tid = gettid_();
+    while (!spin_stop)
+        sched_yield();
+    return NULL;
+}
+
+static void test_robust_list(void)
+{
+    spin_stop = 0;
+    spinner_tid = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, robust_thread, NULL);
+    while (!spinner_tid)
+        sched_yield();
+    void *head = NULL;
+    size_t len = 0;
+    T_OK("robust/get-other-thread", syscall(SYS_get_robust_list, spinner_tid, &head, &len));
+    T_TRUE("robust/other-thread-head", head == (void *)robust_head && len == sizeof(robust_head));
+    T_ERR("robust/no-such-thread", syscall(SYS_get_robust_list, 0x7ffffff0, &head, &len), ESRCH);
+    stop_spinner(t);
+}
+
 /* ---- clone's rules ---- */
 
 static void test_clone_flags(void)
@@ -950,6 +979,7 @@ int main(int argc, char **argv)
     test_futex_eintr();
     test_thread_signals();
     test_shared_handlers();
+    test_robust_list();
     test_clone_flags();
     test_endings();
     return check_done("t_threads");

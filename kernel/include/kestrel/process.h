@@ -123,6 +123,9 @@ extern struct qlink process_list;
 struct process *current_process(void);
 /* Finds a live or zombie process by pid; NULL when none. Caller holds process_tree_lock. */
 struct process *process_find(int pid);
+/* Finds the thread with id tid in process tgid (-1: in any process); NULL when none. Caller holds
+ * process_tree_lock. Tids are not hashed: a walk over every process's threads. */
+struct thread *process_find_thread(int tgid, int tid);
 
 /* Ends the calling process, every thread of it (exit_group): status is the wait(2) status word
  * ((code & 0xff) << 8 for exit, the signal number (| 0x80 for a core dump) for a fatal signal). The
