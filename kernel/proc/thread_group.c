@@ -55,8 +55,11 @@ uint64_t process_cpu_ns(struct process *p)
 {
     uint64_t flags = spin_lock_irqsave(&p->lock);
     uint64_t ns = p->utime_ns + p->stime_ns;
-    qlist_for_each(l, &p->threads) ns +=
-        sched_thread_stats(qlist_entry(l, struct thread, user.group_link)).run_ns;
+    qlist_for_each(l, &p->threads)
+    {
+        struct thread *t = qlist_entry(l, struct thread, user.group_link);
+        ns += sched_thread_stats(t).run_ns;
+    }
     spin_unlock_irqrestore(&p->lock, flags);
     return ns;
 }

@@ -64,6 +64,33 @@ static long do_wait(uint64_t uaddr, bool shared, uint32_t val, uint32_t bitset, 
     return err;
 }
 
+static bool op_supported(int cmd)
+{
+    return cmd == FUTEX_WAIT || cmd == FUTEX_WAKE || cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE ||
+           cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAKE_BITSET;
+}
+
+/* Linux's key checks: a futex is an aligned word of the user half. */
+static long check_word(uint64_t addr)
+{
+    if (addr % sizeof(uint32_t))
+        return -EINVAL;
+    return addr >= USER_SPACE_END ? -EFAULT : 0;
+}
+
+/* The requeues: the timeout argument carries the number of waiters to move. */
+static long do_requeue(uint64_t addr, uint64_t addr2, bool shared, int nr_wake, uint64_t utime, bool cmp,
+                       uint32_t cmpval)
+{
+    int nr_requeue = (int)utime;
+    if (nr_wake < 0 || nr_requeue < 0)
+        return -EINVAL;
+    long err = check_word(addr2);
+    if (err)
+        return err;
+    return futex_requeue(current_process()->mm, addr, addr2, shared, nr_wake, nr_requeue, cmp, cmpval);
+}
+
 SYSCALL_DEFINE6(futex, uint32_t *, uaddr, int, op, uint32_t, val, const struct futex_timespec *, utime,
                 uint32_t *, uaddr2, uint32_t, val3)
 {
@@ -76,20 +103,14 @@ SYSCALL_DEFINE6(futex, uint32_t *, uaddr, int, op, uint32_t, val, const struct f
         if (err)
             return err;
     }
-    if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
-        return -ENOSYS;
-    uint64_t addr = (uint64_t)uaddr, addr2 = (uint64_t)uaddr2;
-    if (cmd != FUTEX_WAIT && cmd != FUTEX_WAKE && cmd != FUTEX_REQUEUE && cmd != FUTEX_CMP_REQUEUE &&
-        cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAKE_BITSET)
+    if (!op_supported(cmd) || (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET))
         return -ENOSYS;
     if ((cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAKE_BITSET) && val3 == 0)
         return -EINVAL;
-    /* Linux's key checks: a futex is an aligned word of the user half. */
-    if (addr % sizeof(uint32_t))
-        return -EINVAL;
-    if (addr >= USER_SPACE_END)
-        return -EFAULT;
-    struct mm *mm = current_process()->mm;
+    uint64_t addr = (uint64_t)uaddr;
+    long err = check_word(addr);
+    if (err)
+        return err;
     bool shared = !(op & FUTEX_PRIVATE_FLAG);
     switch (cmd) {
     case FUTEX_WAIT:
@@ -97,17 +118,11 @@ SYSCALL_DEFINE6(futex, uint32_t *, uaddr, int, op, uint32_t, val, const struct f
     case FUTEX_WAIT_BITSET:
         return do_wait(addr, shared, val, val3, ticks);
     case FUTEX_WAKE:
-        return futex_wake(mm, addr, shared, (int)val, FUTEX_BITSET_ANY);
+        return futex_wake(current_process()->mm, addr, shared, (int)val, FUTEX_BITSET_ANY);
     case FUTEX_WAKE_BITSET:
-        return futex_wake(mm, addr, shared, (int)val, val3);
-    default: /* the requeues: the timeout argument carries the number to move */
-        if ((int)val < 0 || (int)(uint64_t)utime < 0)
-            return -EINVAL;
-        if (addr2 % sizeof(uint32_t))
-            return -EINVAL;
-        if (addr2 >= USER_SPACE_END)
-            return -EFAULT;
-        return futex_requeue(mm, addr, addr2, shared, (int)val, (int)(uint64_t)utime,
-                             cmd == FUTEX_CMP_REQUEUE, val3);
+        return futex_wake(current_process()->mm, addr, shared, (int)val, val3);
+    default:
+        return do_requeue(addr, (uint64_t)uaddr2, shared, (int)val, (uint64_t)utime, cmd == FUTEX_CMP_REQUEUE,
+                          val3);
     }
 }
