@@ -459,6 +459,36 @@ static void test_futex_eintr(void)
     T_EQ("signal/handler-ran-in-main", handler_tid, main_tid);
 }
 
+/* With SA_RESTART a wait without a timeout resumes after the handler: the helper signals the main
+ * thread until the handler has run at least twice (so once, at least, during the wait), then wakes
+ * it; the wait returns 0, never EINTR. */
+static volatile int restart_word;
+static void *signal_then_wake(void *arg)
+{
+    (void)arg;
+    while (handler_hits < 2) {
+        syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
+        sched_yield();
+    }
+    while (futex(&restart_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) != 1)
+        sched_yield();
+    return NULL;
+}
+
+static void test_futex_sa_restart(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = note_handler;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &sa, NULL);
+    handler_hits = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, signal_then_wake, NULL);
+    long r = futex(&restart_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    pthread_join(t, NULL);
+    T_EQ("futex/sa-restart-resumes", r, 0);
+}
+
 /* ---- signals and threads ---- */
 
 static volatile int spin_stop;
@@ -977,6 +1007,7 @@ int main(int argc, char **argv)
     test_futex_wake();
     test_futex_across_processes();
     test_futex_eintr();
+    test_futex_sa_restart();
     test_thread_signals();
     test_shared_handlers();
     test_robust_list();
