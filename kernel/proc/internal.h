@@ -89,6 +89,11 @@ long thread_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64_t 
 /* The process's end once its last thread has left: releases what it holds, reparents its children,
  * becomes a zombie with p->exit_status and tells the parent; then the calling thread ends. */
 __noreturn void process_end(struct process *p, struct thread *t);
+/* What a thread leaving its address space (exit, execve) owes user space, while that memory is still
+ * there: its robust futex list is walked (owned locks marked FUTEX_OWNER_DIED) and its clear_child_tid
+ * word (CLONE_CHILD_CLEARTID, set_tid_address) zeroed and futex-woken - how pthread_join learns of
+ * the exit. Bad addresses are ignored, as on Linux. Sleeps. */
+void process_thread_release_futexes(struct thread *t, struct process *p);
 /* execve in a thread of a multi-threaded process: makes every other thread end and waits until they
  * have; the caller then has the pid as its tid. 0, or -EINTR when the whole group is ending (a
  * racing exit_group, a fatal signal or another thread's execve won). */

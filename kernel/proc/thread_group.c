@@ -79,17 +79,18 @@ static void kick_other_threads_locked(struct process *p)
     sched_unlock_irqrestore(sfl);
 }
 
-/* CLONE_CHILD_CLEARTID / set_tid_address: zero the word and wake one waiter on it, which is how
- * pthread_join learns the thread is gone. Done while the thread still belongs to the process, so
- * the memory is still there. A bad address is ignored, as on Linux. */
-static void clear_child_tid(struct thread *t, struct process *p)
+void process_thread_release_futexes(struct thread *t, struct process *p)
 {
-    uint64_t addr = t->user.clear_child_tid;
+    uint64_t robust = t->user.robust_list, addr = t->user.clear_child_tid;
+    t->user.robust_list = t->user.robust_len = 0;
     t->user.clear_child_tid = 0;
-    if (!addr || !p->mm)
+    if (!p->mm)
         return;
+    /* First the robust mutexes it holds (their next owner gets EOWNERDEAD), as Linux orders it. */
+    if (robust)
+        futex_exit_robust_list(p->mm, robust, t->user.tid);
     int zero = 0;
-    if (copy_to_user((void *)addr, &zero, sizeof(zero)) == 0)
+    if (addr && copy_to_user((void *)addr, &zero, sizeof(zero)) == 0)
         futex_wake(p->mm, addr, true, 1, FUTEX_BITSET_ANY); /* a shared wake, as Linux's */
 }
 
@@ -120,7 +121,7 @@ __noreturn void process_thread_exit(int status)
     struct process *p = t->user.proc;
     if (!p)
         panic("process_thread_exit from kernel thread %s", t->name);
-    clear_child_tid(t, p);
+    process_thread_release_futexes(t, p);
     int tid = t->user.tid, pid = p->pid;
     if (leave_group(p, t, status))
         process_end(p, t);

@@ -627,6 +627,65 @@ static void test_robust_list(void)
     stop_spinner(t);
 }
 
+/* Robust mutexes whose owner died without unlocking: the kernel walks the owner's robust list at its
+ * exit, so the next locker gets EOWNERDEAD - across processes (owner ended by exit_group) and within
+ * one (the owner thread ends by a raw exit(2), which skips the C library's own clean-up; the locker
+ * is already waiting, so the wake matters too). Process-shared mutexes in MAP_SHARED memory: musl
+ * puts only those on the list it registers with the kernel. */
+static pthread_mutex_t *robust_mutex(int pshared)
+{
+    pthread_mutex_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, pshared);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+    return m;
+}
+
+static volatile int robust_locked;
+static void *lock_and_vanish(void *arg)
+{
+    pthread_mutex_lock(arg);
+    robust_locked = 1;
+    futex(&robust_locked, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    syscall(SYS_exit, 0);
+    return NULL;
+}
+
+static void child_robust_thread(void *arg)
+{
+    (void)arg;
+    pthread_mutex_t *m = robust_mutex(PTHREAD_PROCESS_SHARED);
+    pthread_t t;
+    pthread_create(&t, NULL, lock_and_vanish, m);
+    while (!robust_locked)
+        futex(&robust_locked, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    int r = pthread_mutex_lock(m);
+    _exit(r == EOWNERDEAD ? 0 : 1);
+}
+
+static void test_robust_owner_died(void)
+{
+    pthread_mutex_t *m = robust_mutex(PTHREAD_PROCESS_SHARED);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_mutex_lock(m);
+        syscall(SYS_exit_group, 0);
+    }
+    waitpid(pid, NULL, 0);
+    T_EQ("robust/owner-process-died", pthread_mutex_lock(m), EOWNERDEAD);
+    T_EQ("robust/make-consistent", pthread_mutex_consistent(m), 0);
+    T_EQ("robust/unlock", pthread_mutex_unlock(m), 0);
+    T_EQ("robust/relock", pthread_mutex_lock(m), 0);
+    pthread_mutex_unlock(m);
+    munmap(m, 4096);
+    int st = run_child(child_robust_thread, NULL);
+    T_TRUE("robust/owner-thread-died-waiter-woken", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* ---- clone's rules ---- */
 
 static void test_clone_flags(void)
@@ -1011,6 +1070,7 @@ int main(int argc, char **argv)
     test_thread_signals();
     test_shared_handlers();
     test_robust_list();
+    test_robust_owner_died();
     test_clone_flags();
     test_endings();
     return check_done("t_threads");

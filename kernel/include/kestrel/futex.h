@@ -19,6 +19,10 @@ int futex_wait(struct mm *mm, uint64_t uaddr, bool shared, uint32_t val, uint32_
 /* Wakes up to n (at least one, as Linux counts) waiters on (mm, uaddr) whose bitset meets bitset;
  * returns how many. Touches no user memory: callable with nothing mapped at uaddr. */
 int futex_wake(struct mm *mm, uint64_t uaddr, bool shared, int n, uint32_t bitset);
+/* The robust list at head (set_robust_list) of the thread tid that is exiting or exec'ing, in mm (the
+ * current address space): every lock word it still owns gets FUTEX_OWNER_DIED and a waiter is woken.
+ * Bad or circular lists end the walk quietly, as on Linux. Sleeps (user memory). */
+void futex_exit_robust_list(struct mm *mm, uint64_t head, int tid);
 /* FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes up to nr_wake waiters on uaddr and moves up to
  * nr_requeue more to uaddr2; with cmp, first -EAGAIN unless the word at uaddr holds cmpval. Returns
  * how many were woken or moved, -EFAULT or -EAGAIN. */
