@@ -4,7 +4,6 @@
 #include <arch/cpu.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/printk.h>
-#include <kestrel/string.h>
 #include <kestrel/uaccess.h>
 #include <kestrel/uvm.h>
 
@@ -22,6 +21,9 @@ struct user_start {
     int altstack_flags;
     int (*setup)(void *arg); /* run in the new thread before user mode (the first exec); may be NULL */
     void *setup_arg;
+    /* Set (under the process lock) once the creator has made the thread its process's. */
+    bool attached;
+    struct waitqueue attached_wq;
 };
 
 /* Runs on the new thread's stack below its trap frame (run_on_stack), never returns. */
@@ -29,33 +31,17 @@ static void user_thread_run(void *arg)
 {
     struct user_start *s = arg;
     struct thread *t = thread_current();
-    struct process *p = s->proc;
-    struct trap_frame *f = user_frame_at(t->stack_top);
+    /* The creator may not have made us its process's thread yet (attach_thread); until it has, we are
+     * no one's and must not run as anyone's. */
+    wait_event(&s->attached_wq, s->attached);
+    struct trap_frame *f = t->user.frame;
     *f = s->frame;
-
-    /* Become p's thread atomically with respect to switches: process_switch_to must see either a
-     * kernel thread or a complete user thread. */
+    /* Our bases and memory, which the creator set while another thread ran. */
     uint64_t irq = irq_save();
-    t->user.proc = p;
-    t->user.tid = s->tid ? s->tid : p->pid;
-    t->user.frame = f;
-    t->user.fs_base = s->fs_base;
-    t->user.gs_base = s->gs_base;
-    t->user.clear_child_tid = s->clear_child_tid;
-    t->user.sigmask = s->sigmask;
-    t->user.altstack_sp = s->altstack_sp;
-    t->user.altstack_size = s->altstack_size;
-    t->user.altstack_flags = s->altstack_flags;
-    strlcpy(t->name, p->comm, sizeof(t->name));
     if (s->has_fpu)
         fpu_restore(&s->fpu);
     process_switch_to(t);
     irq_restore(irq);
-
-    /* Counted in nthreads since start_thread; linked only now that it can take signals. */
-    uint64_t flags = spin_lock_irqsave(&p->lock);
-    qlist_push_back(&p->threads, &t->user.group_link);
-    spin_unlock_irqrestore(&p->lock, flags);
 
     if (s->set_child_tid) {
         int tid = t->user.tid;
@@ -80,11 +66,38 @@ static int user_thread_main(void *arg)
     run_on_stack((uint64_t)user_frame_at(t->stack_top), user_thread_run, arg);
 }
 
+/* Makes t a thread of s->proc: its user state, and a place in the thread list, so that from the
+ * moment clone returns the thread can be signalled (tkill, kill) like any other, as on Linux.
+ * Interrupts off throughout (the process lock): process_switch_to must see either a kernel thread
+ * or a complete user thread. */
+static void attach_thread(struct thread *t, struct user_start *s)
+{
+    struct process *p = s->proc;
+    struct thread_user *u = &t->user;
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    u->proc = p;
+    u->tid = s->tid ? s->tid : p->pid;
+    u->frame = user_frame_at(t->stack_top);
+    u->fs_base = s->fs_base;
+    u->gs_base = s->gs_base;
+    u->clear_child_tid = s->clear_child_tid;
+    u->sigmask = s->sigmask;
+    u->altstack_sp = s->altstack_sp;
+    u->altstack_size = s->altstack_size;
+    u->altstack_flags = s->altstack_flags;
+    qlist_push_back(&p->threads, &u->group_link);
+    s->attached = true;
+    /* Woken under the lock: the thread frees s as soon as it sees attached. */
+    wq_wake_all(&s->attached_wq);
+    spin_unlock_irqrestore(&p->lock, flags);
+}
+
 /* Counts the thread in its process before it exists: from here until it exits, the process cannot
  * end under it (the last thread out would otherwise free the process this one is about to join). */
 static int start_thread(struct user_start *s)
 {
     struct process *p = s->proc;
+    waitqueue_init(&s->attached_wq, "uthread-start");
     uint64_t flags = spin_lock_irqsave(&p->lock);
     p->nthreads++;
     spin_unlock_irqrestore(&p->lock, flags);
@@ -98,7 +111,9 @@ static int start_thread(struct user_start *s)
         kfree(s);
         return -ENOMEM;
     }
-    thread_detach(t); /* process_exit ends it; nobody joins */
+    /* process_exit ends it; nobody joins. Still ours to use below: it cannot exit before attached. */
+    thread_detach(t);
+    attach_thread(t, s);
     return 0;
 }
 

@@ -548,6 +548,18 @@ static void test_thread_signals(void)
     T_OK("kill/by-thread-id", kill(spinner_tid, 0)); /* names the thread's process, as a pid would */
     stop_spinner(t);
 
+    /* A thread can be signalled as soon as pthread_create returns, before it has run at all. */
+    spin_stop = 0;
+    spinner_tid = 0;
+    usr2_hits = 0;
+    pthread_create(&t, NULL, spinner, NULL);
+    int sent = pthread_kill(t, SIGUSR2);
+    T_EQ("tgkill/right-after-create", sent, 0);
+    while (sent == 0 && (!usr2_hits || !spinner_tid)) /* the handler may run before the thread's first line */
+        sched_yield();
+    T_EQ("tgkill/right-after-create-ran-there", usr2_tid, spinner_tid);
+    stop_spinner(t);
+
     /* A process-directed signal goes to a thread that does not block it. */
     sigset_t set, old;
     sigemptyset(&set);
@@ -965,6 +977,32 @@ static void test_vfork_in_threads(void)
     close(vfork_pipe[1]);
 }
 
+/* setuid in a threaded process: musl runs it in every thread (signals and futexes, __synccall), and
+ * every thread then has the new ids. Needs root, which both the host run and Kestrel have; the
+ * child process keeps the change to itself. */
+static volatile long thread_uid = -1;
+static volatile int uid_check_now;
+static void *report_uid(void *arg)
+{
+    (void)arg;
+    while (!uid_check_now)
+        futex(&uid_check_now, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    thread_uid = syscall(SYS_getuid);
+    return NULL;
+}
+
+static void child_setuid_threads(void *arg)
+{
+    (void)arg;
+    pthread_t t;
+    pthread_create(&t, NULL, report_uid, NULL);
+    int r = setuid(65534);
+    uid_check_now = 1;
+    futex(&uid_check_now, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    pthread_join(t, NULL);
+    _exit(r == 0 && thread_uid == 65534 && getuid() == 65534 ? 0 : 1);
+}
+
 /* Job control stops and continues every thread. */
 static void *spin_forever(void *arg)
 {
@@ -1048,6 +1086,8 @@ static void test_endings(void)
     T_TRUE("signal/fault-in-thread-ends-all", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
     test_fork_from_thread();
     test_vfork_in_threads();
+    st = status_of(child_setuid_threads, NULL);
+    T_TRUE("setuid/all-threads", WIFEXITED(st) && WEXITSTATUS(st) == 0);
     test_stop_continue();
 }
 
