@@ -111,7 +111,7 @@ static int start_thread(struct user_start *s)
         kfree(s);
         return -ENOMEM;
     }
-    /* process_exit ends it; nobody joins. Still ours to use below: it cannot exit before attached. */
+    /* process_thread_exit ends it; nobody joins. Still ours to use below: it cannot exit before attached. */
     thread_detach(t);
     attach_thread(t, s);
     return 0;
