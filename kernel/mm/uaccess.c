@@ -71,6 +71,27 @@ int clear_user(void *udst, size_t n)
     return err;
 }
 
+int user_cmpxchg_u32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur)
+{
+    if ((uint64_t)uaddr % sizeof(uint32_t) || !user_range_ok(uaddr, sizeof(uint32_t)))
+        return -EFAULT;
+    int err = 0;
+    uint32_t found = old;
+    /* A fault the handler resolves (copy-on-write, a page not yet present) retries the instruction,
+     * so the compare and the store stay one atomic step. */
+    __asm__ volatile("1: lock cmpxchgl %[new], (%[p])\n\t"
+                     "2:\n\t"
+                     ".pushsection .fixup, \"ax\"\n"
+                     "3: movl %[efault], %[err]\n\t"
+                     "jmp 2b\n\t"
+                     ".popsection\n\t" EXTABLE_ENTRY(1b, 3b)
+                     : [err] "+r"(err), "+a"(found)
+                     : [new] "r"(new), [p] "r"(uaddr), [efault] "i"(-EFAULT)
+                     : "memory");
+    *cur = found;
+    return err;
+}
+
 /* One user byte; 0 or -EFAULT. */
 static int get_user_u8(const char *uaddr, char *out)
 {

@@ -164,8 +164,6 @@ static void exec_commit(struct mm *mm, vaddr_t entry, vaddr_t sp, const char *ex
     strlcpy(p->comm, base, sizeof(p->comm));
     strlcpy(t->name, base, sizeof(t->name));
     p->did_exec = true;
-    t->user.clear_child_tid = 0;
-    t->user.robust_list = t->user.robust_len = 0;
     user_frame_init(t->user.frame, entry, sp);
     struct fpu_state clean;
     fpu_state_init(&clean);
@@ -198,6 +196,11 @@ static int exec_elf(const struct exec_image *img, char *const argv[], char *cons
                                      cred->euid, cred->gid, cred->egid, secure};
         err = mm_setup_stack(mm, argv, envp, &params, &sp);
     }
+    /* The last step that can fail: the other threads end before the image they run is replaced. */
+    if (!err)
+        err = process_exec_kill_threads();
+    if (!err)
+        process_thread_release_futexes(thread_current(), p);
     if (err) {
         if (mm)
             mm_put(mm);

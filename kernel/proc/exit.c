@@ -1,5 +1,5 @@
-/* The end of a process: releasing what it holds, giving its children to init, becoming a zombie for the
- * parent's wait4, and the special case of init itself. */
+/* The end of a process once its last thread has left (thread_group.c): releasing what it holds, giving
+ * its children to init, becoming a zombie for the parent's wait4, and the special case of init itself. */
 #include "internal.h"
 #include <arch/cpu.h>
 #include <kestrel/file.h>
@@ -7,9 +7,7 @@
 #include <kestrel/machine.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
-#include <kestrel/sched.h>
 #include <kestrel/signal.h>
-#include <kestrel/uaccess.h>
 #include <kestrel/uvm.h>
 
 /* Init has nobody to report to: say how it ended and stop the machine (Linux would panic; a clean
@@ -29,26 +27,23 @@ static __noreturn void init_exited(int status)
     machine_poweroff();
 }
 
-/* The vfork parent may run again: the child no longer uses its memory. */
+/* The vfork parent may run again: the child no longer uses its memory. The wake-up happens under the
+ * lock: the completion lives on the parent's stack, which is gone as soon as the parent sees done. */
 void process_vfork_release(struct process *p)
 {
     uint64_t flags = spin_lock_irqsave(&process_tree_lock);
-    struct process *parent = p->vfork_parent;
-    p->vfork_parent = NULL;
-    if (parent)
-        parent->vfork_done = true;
+    struct vfork_completion *c = p->vfork;
+    p->vfork = NULL;
+    if (c) {
+        c->done = true;
+        wq_wake_all(&c->wq);
+    }
     spin_unlock_irqrestore(&process_tree_lock, flags);
-    if (parent)
-        wq_wake_all(&parent->vfork_wait);
 }
 
 /* Everything a zombie does not need. Sleeps (files, memory): no lock held. */
-static void release_resources(struct process *p, struct thread *t)
+static void release_resources(struct process *p)
 {
-    if (t->user.clear_child_tid) {
-        int zero = 0; /* the futex wake that should follow comes with futexes */
-        (void)copy_to_user((void *)t->user.clear_child_tid, &zero, sizeof(zero));
-    }
     if (p->files) {
         files_put(p->files);
         p->files = NULL;
@@ -87,25 +82,14 @@ static void reparent_children_locked(struct process *p)
     }
 }
 
-__noreturn void process_exit(int status)
+__noreturn void process_end(struct process *p, struct thread *t)
 {
-    struct thread *t = thread_current();
-    struct process *p = t->user.proc;
-    if (!p)
-        panic("process_exit from kernel thread %s", t->name);
     if (p == init_process)
-        init_exited(status);
-    release_resources(p, t);
+        init_exited(p->exit_status);
+    release_resources(p);
 
-    uint64_t flags = spin_lock_irqsave(&p->lock);
-    qlist_remove(&t->user.group_link);
-    p->nthreads--;
-    p->utime_ns += sched_thread_stats(t).run_ns;
-    spin_unlock_irqrestore(&p->lock, flags);
-
-    flags = spin_lock_irqsave(&process_tree_lock);
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
     reparent_children_locked(p);
-    p->exit_status = status;
     p->state = PROCESS_ZOMBIE;
     /* From here the parent may free p at any moment: this thread stops being p's first. */
     t->user.proc = NULL;

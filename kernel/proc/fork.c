@@ -1,6 +1,7 @@
 /* fork, vfork and the process form of clone: a new process with a copy (or, with CLONE_VM, a share) of
  * the caller's memory, a duplicate (or shared) file table, the same credentials, directories, limits
- * and signal dispositions, and one thread that returns 0 from the same system call. */
+ * and signal dispositions, and one thread that returns 0 from the same system call. The checks of
+ * clone's flags are here for both forms; the thread form itself is in thread_group.c. */
 #include "internal.h"
 #include <kestrel/file.h>
 #include <kestrel/fs.h>
@@ -8,31 +9,31 @@
 #include <kestrel/uaccess.h>
 #include <kestrel/uvm.h>
 
-#define CSIGNAL              0x000000ffull
-#define CLONE_VM             0x00000100ull
-#define CLONE_FS             0x00000200ull
-#define CLONE_FILES          0x00000400ull
-#define CLONE_SIGHAND        0x00000800ull
-#define CLONE_PIDFD          0x00001000ull
-#define CLONE_PTRACE         0x00002000ull
-#define CLONE_VFORK          0x00004000ull
-#define CLONE_PARENT         0x00008000ull
-#define CLONE_THREAD         0x00010000ull
-#define CLONE_NEWNS          0x00020000ull
-#define CLONE_SYSVSEM        0x00040000ull
-#define CLONE_SETTLS         0x00080000ull
-#define CLONE_PARENT_SETTID  0x00100000ull
-#define CLONE_CHILD_CLEARTID 0x00200000ull
-#define CLONE_DETACHED       0x00400000ull
-#define CLONE_UNTRACED       0x00800000ull
-#define CLONE_CHILD_SETTID   0x01000000ull
-
-/* What the process form supports; threads (CLONE_THREAD, CLONE_SIGHAND), namespaces and pidfds are
- * refused with EINVAL. CLONE_FS is accepted but the directories are copied, not shared. */
+/* What clone supports; namespaces and pidfds are refused with EINVAL. In the process form CLONE_FS
+ * is accepted but the directories are copied, not shared, and CLONE_SIGHAND copies the dispositions. */
 #define CLONE_SUPPORTED                                                                                      \
-    (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_VFORK | CLONE_PARENT | CLONE_SYSVSEM |              \
-     CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED |           \
-     CLONE_CHILD_SETTID | CLONE_PTRACE)
+    (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_VFORK |              \
+     CLONE_PARENT | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID |              \
+     CLONE_DETACHED | CLONE_UNTRACED | CLONE_CHILD_SETTID | CLONE_PTRACE)
+/* A thread shares all of these with its process: Kestrel keeps them per process, so the thread form
+ * without one of them (legal on Linux, and unused by C libraries) is refused with EINVAL. */
+#define CLONE_THREAD_NEEDS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND)
+
+/* Linux's combination rules: a thread shares its handlers, and shared handlers need shared memory
+ * (a handler's address means nothing in another address space). */
+static int clone_flags_check(uint64_t flags)
+{
+    if (flags & ~CLONE_SUPPORTED)
+        return -EINVAL;
+    if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+        return -EINVAL;
+    if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+        return -EINVAL;
+    if ((flags & CLONE_THREAD) &&
+        ((flags & CLONE_THREAD_NEEDS) != CLONE_THREAD_NEEDS || (flags & CLONE_VFORK)))
+        return -EINVAL;
+    return 0;
+}
 
 /* Copies or shares everything but the thread. Returns 0 or a negative errno (child then discarded by
  * the caller through undo_child). */
@@ -85,14 +86,17 @@ static void unregister_child(struct process *child)
 
 long process_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64_t child_tid, uint64_t tls)
 {
-    if (flags & ~CLONE_SUPPORTED)
-        return -EINVAL;
+    int err = clone_flags_check(flags);
+    if (err)
+        return err;
+    if (flags & CLONE_THREAD)
+        return thread_clone(flags, newsp, parent_tid, child_tid, tls);
     struct thread *t = thread_current();
     struct process *parent = t->user.proc;
     struct process *child = process_alloc();
     if (!child)
         return -ENOMEM;
-    int err = copy_process_state(child, parent, flags);
+    err = copy_process_state(child, parent, flags);
     if (err) {
         undo_child(child);
         return err;
@@ -119,19 +123,28 @@ long process_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64_t
     struct fpu_state fpu;
     fpu_save(&fpu);
     uint64_t fs_base = flags & CLONE_SETTLS ? tls : t->user.fs_base;
+    struct vfork_completion vfork = {.done = false};
     if (flags & CLONE_VFORK) {
-        parent->vfork_done = false;
-        child->vfork_parent = parent;
+        waitqueue_init(&vfork.wq, "vfork");
+        child->vfork = &vfork; /* not yet visible to anyone: the child has not started */
     }
-    err = user_thread_start(child, &frame, &fpu, fs_base, t->user.gs_base,
-                            flags & CLONE_CHILD_SETTID ? child_tid : 0,
-                            flags & CLONE_CHILD_CLEARTID ? child_tid : 0);
+    struct user_thread_init init = {
+        .frame = &frame,
+        .fpu = &fpu,
+        .fs_base = fs_base,
+        .gs_base = t->user.gs_base,
+        .set_child_tid = flags & CLONE_CHILD_SETTID ? child_tid : 0,
+        .clear_child_tid = flags & CLONE_CHILD_CLEARTID ? child_tid : 0,
+        /* Linux: a child sharing the memory but not waiting (vfork) must not share a signal stack. */
+        .clear_altstack = (flags & (CLONE_VM | CLONE_VFORK)) == CLONE_VM,
+    };
+    err = user_thread_start(child, &init);
     if (err)
         goto fail_registered;
-    /* The child borrows our memory until it execs or exits. Waiting on our own fields: the child
+    /* The child borrows our memory until it execs or exits. Waiting on our own completion: the child
      * may be gone (and freed) by the time we run again. */
     if (flags & CLONE_VFORK)
-        wait_event(&parent->vfork_wait, parent->vfork_done);
+        wait_event(&vfork.wq, vfork.done);
     return pid;
 
 fail_registered:

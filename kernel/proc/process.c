@@ -82,6 +82,22 @@ struct process *process_find(int pid)
     return NULL;
 }
 
+struct thread *process_find_thread(int tgid, int tid)
+{
+    process_for_each(p)
+    {
+        if (tgid != -1 && p->pid != tgid)
+            continue;
+        qlist_for_each(l, &p->threads)
+        {
+            struct thread *t = qlist_entry(l, struct thread, user.group_link);
+            if (t->user.tid == tid)
+                return t;
+        }
+    }
+    return NULL;
+}
+
 static void pid_use(int nr)
 {
     if (++pid_uses[nr] == 0)
@@ -120,7 +136,7 @@ struct process *process_alloc(void)
     qlist_init(&p->all_link);
     qlist_init(&p->threads);
     waitqueue_init(&p->child_wait, "wait4");
-    waitqueue_init(&p->vfork_wait, "vfork");
+    waitqueue_init(&p->thread_wait, "exec-threads");
     p->lock = (struct spinlock)SPINLOCK_INIT("process");
     p->exit_signal = SIGCHLD;
     p->fs.umask = 022;
@@ -165,6 +181,22 @@ int process_register(struct process *p, struct process *parent)
     qlist_push_back(&process_list, &p->all_link);
     spin_unlock_irqrestore(&process_tree_lock, flags);
     return 0;
+}
+
+int process_tid_alloc(void)
+{
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
+    pid_hash_init_locked();
+    int tid = pid_alloc_locked();
+    spin_unlock_irqrestore(&process_tree_lock, flags);
+    return tid ? tid : -EAGAIN;
+}
+
+void process_tid_free(int tid)
+{
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
+    pid_unuse(tid);
+    spin_unlock_irqrestore(&process_tree_lock, flags);
 }
 
 bool pgrp_exists_in_session_locked(int pgid, int sid)

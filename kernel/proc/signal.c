@@ -338,7 +338,9 @@ bool signal_pending_current(void)
                     __atomic_load_n(&p->shared_pending, __ATOMIC_RELAXED);
     if (pend & ~t->user.sigmask)
         return true;
-    return p->sighand->group_stopped || p->sighand->exiting;
+    /* A thread that must end (exit_group, execve in another thread) leaves its sleeps like one with
+     * a fatal signal. */
+    return p->sighand->group_stopped || p->sighand->exiting || process_thread_doomed(p, t);
 }
 
 long signal_wait_for_any(void)

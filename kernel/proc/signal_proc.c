@@ -58,6 +58,11 @@ int signal_kill(int pid, int sig)
     int rc;
     if (pid > 0) {
         struct process *p = process_find(pid);
+        if (!p) {
+            /* Linux: the id of a thread other than the first names its process too. */
+            struct thread *t = process_find_thread(-1, pid);
+            p = t ? t->user.proc : NULL;
+        }
         rc = p ? kill_one(self, p, sig) : -ESRCH;
     } else if (pid == -1) {
         rc = kill_many(self, 0, sig);
@@ -147,22 +152,12 @@ int signal_tkill(int tgid, int tid, int sig)
         return -ESRCH;
     int rc = -ESRCH;
     uint64_t fl = spin_lock_irqsave(&process_tree_lock);
-    /* Threads are few and tids are not hashed yet: a walk over every process's threads. */
-    process_for_each(p)
-    {
-        if (tgid != -1 && p->pid != tgid)
-            continue;
-        qlist_for_each(l, &p->threads)
-        {
-            struct thread *t = qlist_entry(l, struct thread, user.group_link);
-            if (t->user.tid != tid)
-                continue;
-            struct sig_record rec = {.code = SI_TKILL, .pid = self->pid, .uid = self->cred.uid};
-            rc = may_signal(self, p, sig) ? signal_send_tree_locked(p, t, sig, &rec) : -EPERM;
-            goto out;
-        }
+    struct thread *t = process_find_thread(tgid, tid);
+    if (t) {
+        struct process *p = t->user.proc;
+        struct sig_record rec = {.code = SI_TKILL, .pid = self->pid, .uid = self->cred.uid};
+        rc = may_signal(self, p, sig) ? signal_send_tree_locked(p, t, sig, &rec) : -EPERM;
     }
-out:
     spin_unlock_irqrestore(&process_tree_lock, fl);
     return rc;
 }

@@ -4,7 +4,6 @@
 #include <arch/cpu.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/printk.h>
-#include <kestrel/string.h>
 #include <kestrel/uaccess.h>
 #include <kestrel/uvm.h>
 
@@ -14,6 +13,7 @@ struct user_start {
     bool has_fpu;
     struct trap_frame frame;
     struct process *proc;
+    int tid;
     uint64_t fs_base, gs_base;
     uint64_t set_child_tid, clear_child_tid;
     uint64_t sigmask; /* the creator's: fork keeps the mask and the alternate stack (not pending signals) */
@@ -21,6 +21,9 @@ struct user_start {
     int altstack_flags;
     int (*setup)(void *arg); /* run in the new thread before user mode (the first exec); may be NULL */
     void *setup_arg;
+    /* Set (under the process lock) once the creator has made the thread its process's. */
+    bool attached;
+    struct waitqueue attached_wq;
 };
 
 /* Runs on the new thread's stack below its trap frame (run_on_stack), never returns. */
@@ -28,36 +31,20 @@ static void user_thread_run(void *arg)
 {
     struct user_start *s = arg;
     struct thread *t = thread_current();
-    struct process *p = s->proc;
-    struct trap_frame *f = user_frame_at(t->stack_top);
+    /* The creator may not have made us its process's thread yet (attach_thread); until it has, we are
+     * no one's and must not run as anyone's. */
+    wait_event(&s->attached_wq, s->attached);
+    struct trap_frame *f = t->user.frame;
     *f = s->frame;
-
-    /* Become p's thread atomically with respect to switches: process_switch_to must see either a
-     * kernel thread or a complete user thread. */
+    /* Our bases and memory, which the creator set while another thread ran. */
     uint64_t irq = irq_save();
-    t->user.proc = p;
-    t->user.tid = p->pid;
-    t->user.frame = f;
-    t->user.fs_base = s->fs_base;
-    t->user.gs_base = s->gs_base;
-    t->user.clear_child_tid = s->clear_child_tid;
-    t->user.sigmask = s->sigmask;
-    t->user.altstack_sp = s->altstack_sp;
-    t->user.altstack_size = s->altstack_size;
-    t->user.altstack_flags = s->altstack_flags;
-    strlcpy(t->name, p->comm, sizeof(t->name));
     if (s->has_fpu)
         fpu_restore(&s->fpu);
     process_switch_to(t);
     irq_restore(irq);
 
-    uint64_t flags = spin_lock_irqsave(&p->lock);
-    qlist_push_back(&p->threads, &t->user.group_link);
-    p->nthreads++;
-    spin_unlock_irqrestore(&p->lock, flags);
-
     if (s->set_child_tid) {
-        int tid = p->pid;
+        int tid = t->user.tid;
         (void)copy_to_user((void *)s->set_child_tid, &tid, sizeof(tid)); /* a bad pointer is ignored */
     }
     int (*setup)(void *) = s->setup;
@@ -79,37 +66,79 @@ static int user_thread_main(void *arg)
     run_on_stack((uint64_t)user_frame_at(t->stack_top), user_thread_run, arg);
 }
 
+/* Makes t a thread of s->proc: its user state, and a place in the thread list, so that from the
+ * moment clone returns the thread can be signalled (tkill, kill) like any other, as on Linux.
+ * Interrupts off throughout (the process lock): process_switch_to must see either a kernel thread
+ * or a complete user thread. */
+static void attach_thread(struct thread *t, struct user_start *s)
+{
+    struct process *p = s->proc;
+    struct thread_user *u = &t->user;
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    u->proc = p;
+    u->tid = s->tid ? s->tid : p->pid;
+    u->frame = user_frame_at(t->stack_top);
+    u->fs_base = s->fs_base;
+    u->gs_base = s->gs_base;
+    u->clear_child_tid = s->clear_child_tid;
+    u->sigmask = s->sigmask;
+    u->altstack_sp = s->altstack_sp;
+    u->altstack_size = s->altstack_size;
+    u->altstack_flags = s->altstack_flags;
+    qlist_push_back(&p->threads, &u->group_link);
+    s->attached = true;
+    /* Woken under the lock: the thread frees s as soon as it sees attached. */
+    wq_wake_all(&s->attached_wq);
+    spin_unlock_irqrestore(&p->lock, flags);
+}
+
+/* Counts the thread in its process before it exists: from here until it exits, the process cannot
+ * end under it (the last thread out would otherwise free the process this one is about to join). */
 static int start_thread(struct user_start *s)
 {
-    struct thread *t = thread_create(s->proc->comm, user_thread_main, s, PRIO_DEFAULT);
+    struct process *p = s->proc;
+    waitqueue_init(&s->attached_wq, "uthread-start");
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    p->nthreads++;
+    spin_unlock_irqrestore(&p->lock, flags);
+    struct thread *t = thread_create(p->comm, user_thread_main, s, PRIO_DEFAULT);
     if (!t) {
+        flags = spin_lock_irqsave(&p->lock);
+        /* Back to 0 only for a fork child, which its creator then discards; a thread's process still
+         * counts its creator. */
+        p->nthreads--;
+        spin_unlock_irqrestore(&p->lock, flags);
         kfree(s);
         return -ENOMEM;
     }
-    thread_detach(t); /* process_exit ends it; nobody joins */
+    /* process_thread_exit ends it; nobody joins. Still ours to use below: it cannot exit before attached. */
+    thread_detach(t);
+    attach_thread(t, s);
     return 0;
 }
 
-int user_thread_start(struct process *p, const struct trap_frame *frame, const struct fpu_state *fpu,
-                      uint64_t fs_base, uint64_t gs_base, uint64_t set_child_tid, uint64_t clear_child_tid)
+int user_thread_start(struct process *p, const struct user_thread_init *init)
 {
     struct user_start *s = kzalloc(sizeof(*s));
     if (!s)
         return -ENOMEM;
-    s->has_fpu = fpu != NULL;
-    if (fpu)
-        s->fpu = *fpu;
-    s->frame = *frame;
+    s->has_fpu = init->fpu != NULL;
+    if (init->fpu)
+        s->fpu = *init->fpu;
+    s->frame = *init->frame;
     s->proc = p;
-    s->fs_base = fs_base;
-    s->gs_base = gs_base;
-    s->set_child_tid = set_child_tid;
-    s->clear_child_tid = clear_child_tid;
+    s->tid = init->tid;
+    s->fs_base = init->fs_base;
+    s->gs_base = init->gs_base;
+    s->set_child_tid = init->set_child_tid;
+    s->clear_child_tid = init->clear_child_tid;
     const struct thread_user *me = &thread_current()->user;
     s->sigmask = me->sigmask;
-    s->altstack_sp = me->altstack_sp;
-    s->altstack_size = me->altstack_size;
-    s->altstack_flags = me->altstack_flags;
+    if (!init->clear_altstack) {
+        s->altstack_sp = me->altstack_sp;
+        s->altstack_size = me->altstack_size;
+        s->altstack_flags = me->altstack_flags;
+    }
     return start_thread(s);
 }
 
@@ -126,6 +155,12 @@ int user_thread_start_setup(struct process *p, int (*setup)(void *arg), void *ar
 
 void return_to_user_work(struct trap_frame *f)
 {
+    struct thread *t = thread_current();
+    /* exit_group, a fatal signal or an execve elsewhere in the group: this thread goes no further. */
+    if (process_thread_doomed(t->user.proc, t)) {
+        cpu_sti();
+        process_thread_exit(0); /* the status is the group's, or unused (execve keeps the process) */
+    }
     /* Interrupts on: delivery may sleep (a stopped process waits here for SIGCONT). Entries from
      * interrupt gates arrive with them off; the interrupt is already acknowledged. */
     if (signal_return_to_user) {

@@ -33,10 +33,10 @@ SYSCALL_DEFINE3(execve, const char *, path, const char *const *, argv, const cha
     return proc_execve_user(path, argv, envp);
 }
 
-/* One thread per process for now, so exit and exit_group are the same. */
+/* Ends the calling thread only; the process ends with its last thread. */
 SYSCALL_DEFINE1(exit, int, code)
 {
-    process_exit((code & 0xff) << 8);
+    process_thread_exit((code & 0xff) << 8);
 }
 
 SYSCALL_DEFINE1(exit_group, int, code)
@@ -92,12 +92,28 @@ SYSCALL_DEFINE2(set_robust_list, uint64_t, head, size_t, len)
     return 0;
 }
 
+/* Another thread's list: Linux asks for ptrace read access; Kestrel grants it within the process and
+ * to root, and says EPERM otherwise. */
+static long robust_list_of(int tid, uint64_t *head)
+{
+    struct process *self = current_process();
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
+    struct thread *t = process_find_thread(-1, tid);
+    long rc = !t ? -ESRCH : (t->user.proc != self && self->cred.euid != 0) ? -EPERM : 0;
+    if (!rc)
+        *head = t->user.robust_list;
+    spin_unlock_irqrestore(&process_tree_lock, flags);
+    return rc;
+}
+
 SYSCALL_DEFINE3(get_robust_list, int, pid, uint64_t *, head, size_t *, len)
 {
-    struct thread *t = thread_current();
-    if (pid != 0 && pid != t->user.tid)
-        return -ESRCH; /* other threads' lists: only with threads */
-    uint64_t h = t->user.robust_list;
+    uint64_t h = thread_current()->user.robust_list;
+    if (pid != 0) {
+        long rc = robust_list_of(pid, &h);
+        if (rc)
+            return rc;
+    }
     size_t l = ROBUST_LIST_HEAD_SIZE;
     if (copy_to_user(head, &h, sizeof(h)) || copy_to_user(len, &l, sizeof(l)))
         return -EFAULT;

@@ -33,16 +33,10 @@ static struct timespec_k ns_to_timespec(uint64_t ns)
     return (struct timespec_k){(int64_t)(ns / NSEC_PER_SEC), (int64_t)(ns % NSEC_PER_SEC)};
 }
 
-/* CPU time of the calling thread, and of its whole process (exited threads included). */
+/* CPU time of the calling thread (its process's: process_cpu_ns). */
 static uint64_t thread_cpu_ns(void)
 {
     return sched_thread_stats(thread_current()).run_ns;
-}
-
-static uint64_t process_cpu_ns(void)
-{
-    struct process *p = current_process();
-    return p->utime_ns + p->stime_ns + thread_cpu_ns();
 }
 
 /* The clock's value in ns; -EINVAL for a clock Kestrel does not have. */
@@ -60,7 +54,7 @@ static int clock_read(int clk, uint64_t *ns)
         *ns = time_ns();
         return 0;
     case CLOCK_PROCESS_CPUTIME_ID:
-        *ns = process_cpu_ns();
+        *ns = process_cpu_ns(current_process());
         return 0;
     case CLOCK_THREAD_CPUTIME_ID:
         *ns = thread_cpu_ns();
@@ -206,7 +200,8 @@ SYSCALL_DEFINE1(times, struct tms_k *, ubuf)
 {
     struct process *p = current_process();
     /* Kestrel does not split user and system time: all of it counts as user time. */
-    struct tms_k t = {ns_to_clock_t(process_cpu_ns()), 0, ns_to_clock_t(p->cutime_ns + p->cstime_ns), 0};
+    struct tms_k t = {ns_to_clock_t(process_cpu_ns(current_process())), 0,
+                      ns_to_clock_t(p->cutime_ns + p->cstime_ns), 0};
     if (ubuf && copy_to_user(ubuf, &t, sizeof(t)))
         return -EFAULT;
     return ns_to_clock_t(time_ns());
@@ -221,7 +216,7 @@ SYSCALL_DEFINE2(getrusage, int, who, void *, uru)
     struct process *p = current_process();
     switch (who) {
     case RUSAGE_SELF:
-        return proc_put_rusage(uru, process_cpu_ns(), 0);
+        return proc_put_rusage(uru, process_cpu_ns(current_process()), 0);
     case RUSAGE_CHILDREN:
         return proc_put_rusage(uru, p->cutime_ns, p->cstime_ns);
     case RUSAGE_THREAD:

@@ -142,9 +142,9 @@ def kestrel_program(build, logs, name, args, timeout):
     return [(f"user/kestrel/{name}", bool(ok), f"{status} {s.results[-1:] or ''} {' | '.join(fails)}; log {log}")]
 
 
-# The programs compared with the host inside Kestrel in make test. pebbles is left out until
-# threads (clone with CLONE_THREAD, behind Pebbles' thread_fork) exist; docs/userland.md says so.
-KESTREL_ENABLED = ["t_dev", "t_fds", "t_files", "t_ids", "t_memory", "t_perm", "t_pipes", "t_proc", "t_signals", "t_time"]
+# The programs compared with the host inside Kestrel in make test.
+KESTREL_ENABLED = ["t_dev", "t_fds", "t_files", "t_ids", "t_memory", "t_perm", "t_pipes", "t_proc", "t_signals",
+                   "t_time", "t_threads", "pebbles"]
 
 
 def kestrel_enabled(build, logs):

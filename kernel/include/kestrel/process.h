@@ -24,6 +24,11 @@ struct fs_context {
     uint32_t umask;
 };
 
+struct vfork_completion {
+    struct waitqueue wq;
+    bool done;
+};
+
 struct rlimit64 {
     uint64_t cur, max;
 };
@@ -54,15 +59,23 @@ struct process {
     struct qlink hash_link;      /* in the pid hash */
     struct qlink all_link;       /* in the list of every process (process_list) */
 
-    /* vfork: the parent sleeps on its own vfork_wait until the child, which points at it through
-     * vfork_parent, execs or exits and sets the parent's vfork_done. */
-    struct process *vfork_parent;
-    struct waitqueue vfork_wait;
-    bool vfork_done;
+    /* vfork: the parent thread sleeps on a vfork_completion on its own stack until the child, which
+     * points at it through vfork, execs or exits. Per vfork, not per parent process: two threads
+     * may vfork at once. Under process_tree_lock. */
+    struct vfork_completion *vfork;
 
-    /* Threads of this process. */
+    /* Threads of this process (docs/processes.md, "Threads"). nthreads counts every thread from its
+     * creation (before it runs and links itself into threads) to its exit, so the last one out - who
+     * turns the process into a zombie - cannot miss one still starting. Both under lock. */
     struct qlink threads; /* of struct thread, by user.group_link */
     int nthreads;
+    /* Set once, under lock, by exit_group or a fatal signal: every thread ends at its next return
+     * towards user mode (or interruptible sleep), and exit_status holds the group's status. */
+    bool group_exit;
+    /* execve in a multi-threaded process: every thread but this one ends; it sleeps on thread_wait
+     * until nthreads is 1. Under lock. */
+    struct thread *exec_thread;
+    struct waitqueue thread_wait;
 
     struct cred cred;
     struct mm *mm;       /* owned by kernel/mm/uvm */
@@ -110,11 +123,22 @@ extern struct qlink process_list;
 struct process *current_process(void);
 /* Finds a live or zombie process by pid; NULL when none. Caller holds process_tree_lock. */
 struct process *process_find(int pid);
+/* Finds the thread with id tid in process tgid (-1: in any process); NULL when none. Caller holds
+ * process_tree_lock. Tids are not hashed: a walk over every process's threads. */
+struct thread *process_find_thread(int tgid, int tid);
 
-/* Ends the calling process: status is the wait(2) status word ((code & 0xff) << 8 for exit, the
- * signal number (| 0x80 for a core dump) for a fatal signal). Closes its files, drops its memory,
- * gives its children to init, becomes a zombie and wakes the parent. */
+/* Ends the calling process, every thread of it (exit_group): status is the wait(2) status word
+ * ((code & 0xff) << 8 for exit, the signal number (| 0x80 for a core dump) for a fatal signal). The
+ * other threads end at their next return to user mode; the last thread out closes the files, drops
+ * the memory, gives the children to init, makes the process a zombie and wakes the parent. */
 __noreturn void process_exit(int status);
+/* Ends only the calling thread (exit(2)); when it is the last one, the process ends with status. */
+__noreturn void process_thread_exit(int status);
+/* CPU time of p in ns: its exited threads' and every live thread's (CLOCK_PROCESS_CPUTIME_ID). */
+uint64_t process_cpu_ns(struct process *p);
+/* Whether thread t of p must end instead of returning to user mode (exit_group, a fatal signal or an
+ * execve in another thread). Lock-free: read by signal_pending_current and the return path. */
+bool process_thread_doomed(const struct process *p, const struct thread *t);
 /* The default action of a fatal signal: ends the process with that signal as its status, with the
  * core flag (0x80) for the signals whose default action dumps core. */
 __noreturn void process_exit_by_signal(int signo);

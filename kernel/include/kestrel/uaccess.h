@@ -13,5 +13,8 @@ int copy_to_user(void *udst, const void *src, size_t n);
 long strncpy_from_user(char *dst, const char *usrc, size_t max);
 /* Zeroes n user bytes: 0 or -EFAULT. */
 int clear_user(void *udst, size_t n);
+/* Atomically replaces the aligned user word at uaddr with new if it holds old (lock cmpxchg); *cur
+ * gets the value found. 0, or -EFAULT (also for a misaligned address). */
+int user_cmpxchg_u32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur);
 /* Whether [uaddr, uaddr + n) lies in the user half below USER_TOP (a check only; copies can still fault). */
 bool user_range_ok(const void *uaddr, size_t n);
