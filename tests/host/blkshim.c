@@ -1,0 +1,77 @@
+/* The file-backed block device of blkshim.h: pread and pwrite on the image. */
+#include "blkshim.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct shim {
+    int fd;
+    unsigned long written;
+};
+
+int blkshim_open(const char *path, struct block_device *bd)
+{
+    int fd = open(path, O_RDWR);
+    if (fd < 0)
+        return -errno;
+    off_t size = lseek(fd, 0, SEEK_END);
+    struct shim *s = calloc(1, sizeof(*s));
+    if (size < 0 || !s) {
+        close(fd);
+        free(s);
+        return -EIO;
+    }
+    memset(bd, 0, sizeof(*bd));
+    strcpy(bd->name, "img");
+    bd->dev = 8 << 8; /* vfs_mkdev(8, 0): sda's number */
+    bd->sectors = (uint64_t)size / SECTOR_SIZE;
+    bd->disk = bd;
+    s->fd = fd;
+    bd->driver = s;
+    return 0;
+}
+
+void blkshim_close(struct block_device *bd)
+{
+    struct shim *s = bd->driver;
+    close(s->fd);
+    free(s);
+    bd->driver = NULL;
+}
+
+unsigned long blkshim_sectors_written(const struct block_device *bd)
+{
+    return ((const struct shim *)bd->driver)->written;
+}
+
+static int transfer(struct block_device *bd, bool write, uint64_t sector, void *buf, uint32_t count)
+{
+    struct shim *s = bd->driver;
+    if (sector + count > bd->sectors)
+        return -EINVAL;
+    size_t len = (size_t)count * SECTOR_SIZE;
+    off_t off = (off_t)(sector * SECTOR_SIZE);
+    ssize_t n = write ? pwrite(s->fd, buf, len, off) : pread(s->fd, buf, len, off);
+    if (n != (ssize_t)len)
+        return -EIO;
+    if (write)
+        s->written += count;
+    return 0;
+}
+
+int block_read(struct block_device *bd, uint64_t sector, void *buf, uint32_t count)
+{
+    return transfer(bd, false, sector, buf, count);
+}
+
+int block_write(struct block_device *bd, uint64_t sector, const void *buf, uint32_t count)
+{
+    return transfer(bd, true, sector, (void *)buf, count);
+}
+
+int block_flush(struct block_device *bd)
+{
+    return fsync(((struct shim *)bd->driver)->fd) == 0 ? 0 : -EIO;
+}
