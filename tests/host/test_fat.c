@@ -203,6 +203,27 @@ static bool same_names(const char *list, const char *const *names, int count)
     return total == strlen(list);
 }
 
+/* The d_ino getdents64 reports for name in dir, or 0. */
+static uint64_t dirent_ino(const char *dir, const char *name)
+{
+    struct file *f;
+    if (vfs_open(NULL, dir, O_RDONLY | O_DIRECTORY, 0, &f))
+        return 0;
+    char buf[1024];
+    uint64_t ino = 0;
+    ssize_t n;
+    while (!ino && (n = vfs_getdents64(f, buf, sizeof(buf))) > 0) {
+        for (ssize_t off = 0; off < n;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+            off += d->d_reclen;
+            if (strcmp(d->d_name, name) == 0)
+                ino = d->d_ino;
+        }
+    }
+    vfs_close(f);
+    return ino;
+}
+
 /* ---- Reading what mtools wrote ---- */
 
 HTEST(fat_reads_image_filled_by_mtools)
@@ -648,10 +669,35 @@ HTEST(fat_semantics_match_linux_vfat)
     HEXPECT(t, same_names(list, names, 4));
     HEXPECT(t, holds("/caf\xc3\xa9 \xe2\x82\xac.txt", "u", 1));
     HEXPECT_EQ(t, vfs_stat(NULL, "/file", &st), 0);
-    HEXPECT_EQ(t, st.st_ino, ino); /* numbered by the entry's position */
-    HEXPECT_EQ(t, vfs_rmdir(NULL, "/d"), 0);
+    HEXPECT_EQ(t, st.st_ino, ino);               /* numbered by the entry's position */
+    HEXPECT_EQ(t, dirent_ino("/", "file"), ino); /* readdir and stat agree */
+
+    /* A directory replacing an empty one in another directory: ".." and link counts follow. */
+    HEXPECT_EQ(t, vfs_mkdir(NULL, "/d/sub", 0755), 0);
+    HEXPECT_EQ(t, put("/d/sub/in", "i", 1, 0), 0);
+    HEXPECT_EQ(t, vfs_mkdir(NULL, "/empty", 0755), 0);
+    HEXPECT_EQ(t, vfs_rename(NULL, "/d", NULL, "/empty", 0), 0);
+    HEXPECT(t, holds("/empty/sub/in", "i", 1));
+    HEXPECT_EQ(t, vfs_rename(NULL, "/empty/sub", NULL, "/sub", 0), 0);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/empty", &st), 0);
+    HEXPECT_EQ(t, st.st_nlink, 2);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/", &st), 0);
+    HEXPECT_EQ(t, st.st_nlink, 4); /* ".", "..", /empty's and /sub's ".." */
+    HEXPECT_EQ(t, put("/empty/keep", "k", 1, 0), 0);
+    HEXPECT_EQ(t, vfs_rename(NULL, "/sub", NULL, "/empty", 0), -ENOTEMPTY);
+
+    /* sync writes everything, FSInfo included: the image is clean while still mounted. */
+    HEXPECT_EQ(t, v.sb->ops->sync(v.sb), 0);
+    HEXPECT_EQ(t, run("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
+    HEXPECT_EQ(t, vfs_unlink(NULL, "/sub/in"), 0);
+    HEXPECT_EQ(t, vfs_rmdir(NULL, "/sub"), 0);
     vol_unmount(&v);
     HEXPECT_EQ(t, run("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
+    HEXPECT_EQ(t,
+               run("MTOOLS_SKIP_CHECK=1 mdir -b -i %s ::/ | sort | tr '\\n' '|' | grep -qx "
+                   "'::/caf.*txt|::/dots|::/empty/|::/file|'",
+                   v.img),
+               0);
     vol_end(t, &v);
 }
 

@@ -281,11 +281,6 @@ out:
     return err;
 }
 
-static bool entry_free(const uint8_t *entry)
-{
-    return entry[0] == FAT_DELETED || entry[0] == FAT_END;
-}
-
 /* The offset of count consecutive free entries, reusing deleted ones; past the end of the
  * directory when there is no such run (entry_get with grow then extends it). */
 static int find_free_run(struct inode *dir, uint32_t count, uint64_t *out)
@@ -309,7 +304,7 @@ static int find_free_run(struct inode *dir, uint32_t count, uint64_t *out)
             *out = len ? run : off;
             return 0;
         }
-        if (!entry_free(entry)) {
+        if (first != FAT_DELETED) {
             len = 0;
             continue;
         }
