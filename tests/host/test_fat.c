@@ -575,6 +575,10 @@ static void fill_disk(struct htest *t, struct model *m, struct vol *v)
     HEXPECT_EQ(t, st.f_bfree, 0);
     HEXPECT_EQ(t, st.f_type, 0x4d44);
     HEXPECT_EQ(t, vfs_mkdir(NULL, "/fill/one more", 0755), -ENOSPC);
+    HEXPECT_EQ(t, vfs_truncate(NULL, "/fill/big file 0", 100 << 20), -ENOSPC);
+    struct stat big;
+    HEXPECT_EQ(t, vfs_stat(NULL, "/fill/big file 0", &big), 0);
+    HEXPECT_EQ(t, big.st_size, chunk); /* the failed growth gave its clusters back */
     HEXPECT_EQ(t, put("/fill/big file 0", "more", 4, O_APPEND), -ENOSPC);
     /* Freeing space makes it usable again. */
     HEXPECT_EQ(t, vfs_unlink(NULL, "/fill/big file 1"), 0);
@@ -661,6 +665,11 @@ HTEST(fat_semantics_match_linux_vfat)
     HEXPECT_EQ(t, put("/caf\xc3\xa9 \xe2\x82\xac.txt", "u", 1, O_EXCL), 0);
     HEXPECT_EQ(t, put("/bad:name", "u", 1, O_EXCL), -EINVAL);
     HEXPECT_EQ(t, vfs_rename(NULL, "/file", NULL, "/dots", RENAME_EXCHANGE), -EINVAL);
+    struct file *f;
+    HEXPECT_EQ(t, vfs_open(NULL, "/dots", O_WRONLY, 0, &f), 0);
+    HEXPECT_EQ(t, vfs_pwrite(f, "x", 1, 0xffffffffll), -EFBIG); /* sizes are 32 bits */
+    vfs_close(f);
+    HEXPECT_EQ(t, vfs_truncate(NULL, "/dots", 1ll << 32), -EFBIG);
     vol_unmount(&v);
     HASSERT(t, vol_mount(&v, "uid=1000,gid=100,umask=027") == 0);
     char list[1024];
@@ -698,6 +707,36 @@ HTEST(fat_semantics_match_linux_vfat)
                    "'::/caf.*txt|::/dots|::/empty/|::/file|'",
                    v.img),
                0);
+    vol_end(t, &v);
+}
+
+/* 4 KiB sectors and 8 KiB clusters: the cache's blocks follow the volume's sector size. */
+HTEST(fat_large_sectors_and_clusters)
+{
+    struct vol v;
+    vol_begin(&v);
+    HASSERT(t, run("rm %s && mkfs.fat -F 32 -S 4096 -s 2 -C %s 600000 >/dev/null 2>&1", v.img, v.img) == 0);
+    HASSERT(t, vol_mount(&v, NULL) == 0);
+    size_t size = 100000;
+    char *data = malloc(size);
+    pattern(data, size, 42);
+    HEXPECT_EQ(t, vfs_mkdir(NULL, "/a directory", 0755), 0);
+    HEXPECT_EQ(t, put("/a directory/a file with a long name", data, size, O_EXCL), 0);
+    HEXPECT_EQ(t, vfs_truncate(NULL, "/a directory/a file with a long name", 9000), 0);
+    struct statfs st;
+    HEXPECT_EQ(t, v.sb->ops->statfs(v.sb, &st), 0);
+    HEXPECT_EQ(t, st.f_bsize, 8192);
+    vol_unmount(&v);
+    HEXPECT_EQ(t, run("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
+    char out[128];
+    snprintf(out, sizeof(out), "%s/out", v.dir);
+    HEXPECT_EQ(
+        t, run("MTOOLS_SKIP_CHECK=1 mcopy -i %s '::/a directory/a file with a long name' %s", v.img, out), 0);
+    size_t n;
+    char *back = host_read(out, &n);
+    HEXPECT(t, back && n == 9000 && memcmp(back, data, n) == 0);
+    free(back);
+    free(data);
     vol_end(t, &v);
 }
 

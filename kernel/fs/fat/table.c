@@ -59,15 +59,22 @@ int fat_set_entry(struct fat_sb *fs, uint32_t cluster, uint32_t value)
     return 0;
 }
 
+/* Counts free clusters a FAT sector at a time (a volume can have millions of clusters). */
 int fat_count_free(struct fat_sb *fs)
 {
-    uint32_t free = 0;
-    for (uint32_t c = FAT_FIRST_CLUS; c <= fs->max_cluster; c++) {
-        uint32_t v;
-        int err = fat_get_entry(fs, c, &v);
+    uint32_t per_sector = fs->sector_size / 4, free = 0;
+    for (uint32_t first = 0; first <= fs->max_cluster; first += per_sector) {
+        struct buf *b;
+        int err = bcache_get(fs->bc, fs->fat_start + first / per_sector, &b);
         if (err)
             return err;
-        free += v == FAT_FREE;
+        const uint32_t *entries = b->data;
+        for (uint32_t i = 0; i < per_sector; i++) {
+            uint32_t c = first + i;
+            if (c >= FAT_FIRST_CLUS && c <= fs->max_cluster)
+                free += (entries[i] & FAT_ENTRY_MASK) == FAT_FREE;
+        }
+        bcache_put(b);
     }
     fs->free_clusters = free;
     return 0;
