@@ -283,7 +283,7 @@ HTEST(fat_reads_image_filled_by_mtools)
 
 /* ---- A write workload checked by fsck.fat and mtools ---- */
 
-#define MAX_FILES 400
+#define MAX_FILES 2500
 
 /* What the workload wrote: every file's path and contents, every directory's path. */
 struct model {
@@ -291,7 +291,7 @@ struct model {
     char *data[MAX_FILES];
     size_t size[MAX_FILES];
     int nfiles;
-    char *dirs[64];
+    char *dirs[128];
     int ndirs;
 };
 
@@ -613,6 +613,52 @@ HTEST(fat_write_workload_passes_fsck_and_mtools)
     vol_unmount(&v);
     HEXPECT_EQ(t, run("fsck.fat -n %s >%s/fsck.log 2>&1 || cat %s/fsck.log >&2", v.img, v.dir, v.dir), 0);
     HEXPECT_EQ(t, run("fsck.fat -n %s 2>&1 | grep -q 'Free cluster summary'", v.img), 1);
+    HEXPECT(t, mtools_agrees(t, &v, m));
+    model_free(m);
+    free(m);
+    free(buf);
+    vol_end(t, &v);
+}
+
+/* The issue's scale: thousands of files in many directories, half of them deleted again, and a
+ * 64 MiB file, on a 100 MB volume. */
+HTEST(fat_thousands_of_files_and_a_64mib_file)
+{
+    struct vol v;
+    vol_begin(&v);
+    HASSERT(t, run("rm %s && mkfs.fat -F 32 -C %s 100000 >/dev/null 2>&1", v.img, v.img) == 0);
+    HASSERT(t, vol_mount(&v, NULL) == 0);
+    struct model *m = calloc(1, sizeof(*m));
+    char *buf = malloc(64 << 20);
+    for (int d = 0; d < 20; d++) {
+        char path[128];
+        snprintf(path, sizeof(path), "/directory number %d", d);
+        HEXPECT_EQ(t, vfs_mkdir(NULL, path, 0755), 0);
+        m->dirs[m->ndirs++] = strdup(path);
+        for (int i = 0; i < 100; i++) {
+            size_t size = (size_t)(d * 100 + i) % 700;
+            snprintf(path, sizeof(path), "/directory number %d/a file called %d.dat", d, i);
+            pattern(buf, size, (unsigned)(d * 100 + i));
+            HEXPECT_EQ(t, put(path, buf, size, O_EXCL), 0);
+            model_set(m, path, buf, size);
+        }
+    }
+    for (int d = 0; d < 20; d++) {
+        for (int i = d % 2; i < 100; i += 2) {
+            char path[128];
+            snprintf(path, sizeof(path), "/directory number %d/a file called %d.dat", d, i);
+            HEXPECT_EQ(t, vfs_unlink(NULL, path), 0);
+            model_drop(m, path);
+        }
+    }
+    pattern(buf, 64 << 20, 64);
+    HEXPECT_EQ(t, put("/sixty-four mebibytes.bin", buf, 64 << 20, O_EXCL), 0);
+    model_set(m, "/sixty-four mebibytes.bin", buf, 64 << 20);
+    vol_unmount(&v);
+    HASSERT(t, vol_mount(&v, NULL) == 0);
+    HEXPECT(t, model_holds(m));
+    vol_unmount(&v);
+    HEXPECT_EQ(t, run("fsck.fat -n %s >%s/fsck.log 2>&1 || cat %s/fsck.log >&2", v.img, v.dir, v.dir), 0);
     HEXPECT(t, mtools_agrees(t, &v, m));
     model_free(m);
     free(m);

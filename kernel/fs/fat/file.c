@@ -94,6 +94,8 @@ static ssize_t transfer(struct inode *inode, void *buf, size_t count, uint64_t p
         int err = fat_bmap(inode, at, write, &sector);
         if (!err)
             err = bcache_get(fs->bc, sector, &b);
+        if (err == -ENOENT)
+            err = -EIO; /* the chain is shorter than the size says: a damaged volume */
         if (err)
             return done ? (ssize_t)done : err;
         if (write) {
