@@ -40,11 +40,6 @@ struct bcache *bcache_create(struct block_device *bd, uint32_t block_size, uint3
     return bc;
 }
 
-uint32_t bcache_block_size(const struct bcache *bc)
-{
-    return bc->block_size;
-}
-
 uint32_t bcache_count(const struct bcache *bc)
 {
     return bc->count;
@@ -214,11 +209,8 @@ void bcache_put(struct buf *b)
 void bcache_forget(struct bcache *bc, uint64_t blockno)
 {
     struct buf *b = lookup(bc, blockno);
-    if (!b)
-        return;
-    if (b->refcount)
-        panic("bcache: block %llu freed while referenced", (unsigned long long)blockno);
-    free_buf(bc, b);
+    if (b && b->refcount == 0)
+        free_buf(bc, b);
 }
 
 int bcache_sync(struct bcache *bc)

@@ -1,6 +1,7 @@
 /* The buffer cache: filesystem blocks of one device kept in memory, shared by every user of a
  * block, written back when synced or evicted. One cache per mounted filesystem (its device and its
- * block size), so ext2 and FAT32 each size and flush their own. */
+ * block size), so ext2 and FAT32 each size and flush their own. No lock of its own: callers
+ * serialize (the VFS lock, see bcache.c); calls may sleep in the device I/O. */
 #pragma once
 #include <kestrel/types.h>
 
@@ -18,8 +19,8 @@ struct buf {
     struct buf *lru_prev, *lru_next; /* the unreferenced list, least recently used first */
 };
 
-/* A cache of block_size-byte blocks of bd (block_size: a multiple of 512), holding at most
- * max_blocks unreferenced blocks. NULL when out of memory. */
+/* A cache of block_size-byte blocks of bd (block_size: a multiple of 512) that holds at most
+ * max_blocks blocks, unless more than that are referenced at once. NULL when out of memory. */
 struct bcache *bcache_create(struct block_device *bd, uint32_t block_size, uint32_t max_blocks);
 /* Writes everything back (see bcache_sync) and frees the cache. Every buffer must have been put:
  * a reference still held is a bug in the filesystem, and panics. Returns bcache_sync's result. */
@@ -33,12 +34,12 @@ int bcache_new(struct bcache *bc, uint64_t blockno, struct buf **out);
 void bcache_mark_dirty(struct buf *b);
 void bcache_put(struct buf *b);
 /* Drops a block whose contents no longer matter (freed by the filesystem): a dirty copy is not
- * written. Does nothing if the block is not cached; panics if someone holds it. */
+ * written. Does nothing if the block is not cached, or still referenced (only a damaged
+ * filesystem frees a block it is using; the holder's copy stays valid for it). */
 void bcache_forget(struct bcache *bc, uint64_t blockno);
 
 /* Writes every dirty block back, then flushes the device's write cache. Returns
  * the first error; blocks that failed stay dirty. */
 int bcache_sync(struct bcache *bc);
-uint32_t bcache_block_size(const struct bcache *bc);
 /* Blocks in memory now (referenced or not), for tests of the bound. */
 uint32_t bcache_count(const struct bcache *bc);
