@@ -62,19 +62,24 @@ static void vol_begin(struct vol *v)
         abort();
 }
 
-static int vol_mount(struct vol *v, const char *options)
+static int vol_mount_flags(struct vol *v, unsigned long flags, const char *options)
 {
     int err = blkshim_open(v->img, &v->bd);
     if (err)
         return err;
     struct fs_type *type = fs_type_find("vfat");
-    err = type ? type->mount(&v->bd, 0, options, &v->sb) : -ENODEV;
+    err = type ? type->mount(&v->bd, flags, options, &v->sb) : -ENODEV;
     if (err) {
         blkshim_close(&v->bd);
         return err;
     }
     vfs_set_root(v->sb->root);
     return 0;
+}
+
+static int vol_mount(struct vol *v, const char *options)
+{
+    return vol_mount_flags(v, 0, options);
 }
 
 static void vol_unmount(struct vol *v)
@@ -783,6 +788,36 @@ HTEST(fat_large_sectors_and_clusters)
     HEXPECT(t, back && n == 9000 && memcmp(back, data, n) == 0);
     free(back);
     free(data);
+    vol_end(t, &v);
+}
+
+/* A read-only mount (MS_RDONLY) reads, refuses every change with EROFS and writes nothing. */
+HTEST(fat_readonly_mount_writes_nothing)
+{
+    struct vol v;
+    vol_begin(&v);
+    HASSERT(t, mtools("mmd -i %s '::/a dir'", v.img) == 0);
+    char src[128];
+    snprintf(src, sizeof(src), "%s/src", v.dir);
+    host_write(src, "data\n", 5);
+    HASSERT(t, mtools("mcopy -i %s %s '::/a dir/a file'", v.img, src) == 0);
+    HASSERT(t, run("md5sum < %s > %s/sum", v.img, v.dir) == 0);
+    HASSERT(t, vol_mount_flags(&v, 1 /* MS_RDONLY */, NULL) == 0);
+    HEXPECT(t, v.sb->readonly);
+    struct stat st;
+    HEXPECT_EQ(t, vfs_stat(NULL, "/a dir/a file", &st), 0);
+    HEXPECT(t, holds("/a dir/a file", "data\n", 5));
+    HEXPECT_EQ(t, put("/new", "x", 1, 0), -EROFS);
+    HEXPECT_EQ(t, put("/a dir/a file", "x", 1, 0), -EROFS);
+    HEXPECT_EQ(t, vfs_truncate(NULL, "/a dir/a file", 0), -EROFS);
+    HEXPECT_EQ(t, vfs_mkdir(NULL, "/d", 0755), -EROFS);
+    HEXPECT_EQ(t, vfs_unlink(NULL, "/a dir/a file"), -EROFS);
+    HEXPECT_EQ(t, vfs_rmdir(NULL, "/a dir"), -EROFS);
+    HEXPECT_EQ(t, vfs_rename(NULL, "/a dir", NULL, "/b dir", 0), -EROFS);
+    HEXPECT_EQ(t, vfs_chmod(NULL, "/a dir/a file", 0555), -EROFS);
+    HEXPECT_EQ(t, v.sb->ops->sync(v.sb), 0);
+    vol_unmount(&v);
+    HEXPECT_EQ(t, run("md5sum < %s | cmp -s - %s/sum", v.img, v.dir), 0);
     vol_end(t, &v);
 }
 

@@ -137,6 +137,8 @@ static int zero_range(struct inode *inode, uint64_t from, uint64_t to)
 
 ssize_t fat_file_write(struct inode *inode, const void *buf, size_t count, uint64_t pos)
 {
+    if (inode->sb->readonly)
+        return -EROFS;
     if (pos >= FAT_MAX_FILE_SIZE)
         return -EFBIG;
     count = MIN(count, FAT_MAX_FILE_SIZE - pos);
@@ -186,6 +188,8 @@ static int shrink_chain(struct fat_inode *fi, uint32_t keep)
 int fat_file_truncate(struct inode *inode, uint64_t size)
 {
     struct fat_sb *fs = FAT_SB(inode->sb);
+    if (inode->sb->readonly)
+        return -EROFS;
     if (size > FAT_MAX_FILE_SIZE)
         return -EFBIG;
     int err = 0;

@@ -214,6 +214,8 @@ static int sanitize_mode(struct inode *inode, uint32_t mode)
 static int setattr_check(struct inode *inode, const struct iattr *attr, int *perm)
 {
     struct fat_sb *fs = FAT_SB(inode->sb);
+    if (inode->sb->readonly)
+        return -EROFS;
     if ((attr->valid & ATTR_UID) && attr->uid != fs->opt.uid)
         return -EPERM;
     if ((attr->valid & ATTR_GID) && attr->gid != fs->opt.gid)

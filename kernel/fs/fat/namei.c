@@ -14,6 +14,12 @@ static int fix_name(const char *name, size_t *len)
     return *len ? 0 : -ENOENT;
 }
 
+/* A read-only mount changes nothing. */
+static int writable(struct inode *inode)
+{
+    return inode->sb->readonly ? -EROFS : 0;
+}
+
 /* Records a change of dir's contents in its times. */
 static int dir_changed(struct inode *dir)
 {
@@ -53,7 +59,9 @@ static int fat_create(struct inode *dir, const char *name, size_t len, uint32_t 
     struct fat_dirent de;
     struct fat_slot slot;
     new_dirent(&de, FAT_ATTR_ARCH);
-    int err = fix_name(name, &len);
+    int err = writable(dir);
+    if (!err)
+        err = fix_name(name, &len);
     if (!err)
         err = fat_dir_add(dir, name, len, &de, &slot);
     if (!err)
@@ -70,7 +78,9 @@ static int fat_mkdir(struct inode *dir, const char *name, size_t len, uint32_t m
     struct fat_dirent de;
     struct fat_slot slot;
     uint32_t cluster;
-    int err = fix_name(name, &len);
+    int err = writable(dir);
+    if (!err)
+        err = fix_name(name, &len);
     if (!err)
         err = fat_alloc_cluster(fs, 0, &cluster);
     if (err)
@@ -93,7 +103,9 @@ static int remove_entry(struct inode *dir, const char *name, size_t len, bool is
 {
     struct fat_slot slot;
     struct inode *victim;
-    int err = fix_name(name, &len);
+    int err = writable(dir);
+    if (!err)
+        err = fix_name(name, &len);
     if (!err)
         err = fat_dir_find(dir, name, len, &slot);
     if (!err)
@@ -232,7 +244,9 @@ static int fat_rename(struct inode *olddir, const char *oldname, size_t oldlen, 
         return -EINVAL; /* vfat has no RENAME_EXCHANGE or RENAME_WHITEOUT */
     struct fat_slot oslot;
     struct inode *src;
-    int err = fix_name(oldname, &oldlen);
+    int err = writable(olddir);
+    if (!err)
+        err = fix_name(oldname, &oldlen);
     if (!err)
         err = fix_name(newname, &newlen);
     if (!err)
