@@ -72,11 +72,11 @@ int fat_dirent_get(struct fat_sb *fs, uint64_t ipos, struct buf **b, struct fat_
 static void lfn_take(struct lfn_run *run, const struct fat_lfn *l, uint64_t off)
 {
     uint8_t seq = l->ord & 0x1f;
+    if (seq == 0 || seq > FAT_LFN_SLOTS) {
+        run->count = 0; /* no such part: a damaged entry */
+        return;
+    }
     if (l->ord & FAT_LFN_LAST) {
-        if (seq == 0 || seq > FAT_LFN_SLOTS) {
-            run->count = 0;
-            return;
-        }
         run->count = seq;
         run->first = off;
         run->checksum = l->checksum;
@@ -145,6 +145,8 @@ static int dir_next(struct inode *dir, uint64_t *off, struct fat_found *f)
         f->slot.ipos = ipos;
         f->short_len = fat_short_to_name(&de, f->short_name);
         if (!lfn_finish(&run, &de, f)) {
+            if (f->short_len == 0)
+                continue; /* a blank short name and no long one: damage, not a file */
             memcpy(f->name, f->short_name, f->short_len);
             f->len = f->short_len;
             f->slot.first = *off;

@@ -157,15 +157,18 @@ int fat_free_chain(struct fat_sb *fs, uint32_t cluster)
             return -EIO;
         uint32_t next;
         int err = fat_get_entry(fs, cluster, &next);
-        if (!err)
-            err = fat_set_entry(fs, cluster, FAT_FREE);
+        if (err)
+            return err;
+        /* A chain running into a free or bad cluster (or into its own freed start) is damaged:
+         * stop there, so no cluster is counted free twice. */
+        if (next == FAT_FREE || next == FAT_BAD)
+            return -EIO;
+        err = fat_set_entry(fs, cluster, FAT_FREE);
         if (err)
             return err;
         forget_cluster(fs, cluster);
         fs->free_clusters++;
         fs->fsinfo_dirty = true;
-        if (next == FAT_FREE || next == FAT_BAD)
-            return -EIO;
         cluster = next;
     }
     return 0;
