@@ -656,6 +656,16 @@ HTEST(fat_thousands_of_files_and_a_64mib_file)
             model_drop(m, path);
         }
     }
+    /* getdents64 resumes across calls (a 1 KiB buffer holds a few dozen records). */
+    char list[8192];
+    HEXPECT_EQ(t, list_dir("/directory number 7", list, sizeof(list)), 0);
+    const char *names[50];
+    char storage[50][40];
+    for (int i = 0; i < 50; i++) {
+        snprintf(storage[i], sizeof(storage[i]), "a file called %d.dat", 2 * i);
+        names[i] = storage[i];
+    }
+    HEXPECT(t, same_names(list, names, 50));
     pattern(buf, 64 << 20, 64);
     HEXPECT_EQ(t, put("/sixty-four mebibytes.bin", buf, 64 << 20, O_EXCL), 0);
     model_set(m, "/sixty-four mebibytes.bin", buf, 64 << 20);
@@ -704,6 +714,13 @@ HTEST(fat_semantics_match_linux_vfat)
     HEXPECT_EQ(t, vfs_chmod(NULL, "/d", 0550), -EPERM); /* directories cannot be read-only */
     HEXPECT_EQ(t, vfs_chown(NULL, "/file", 0, (uint32_t)-1, 0), -EPERM);
     HEXPECT_EQ(t, vfs_chown(NULL, "/file", 1000, 100, 0), 0);
+
+    /* utimensat: modification time to 2 s, access time to the day. */
+    struct vfs_timespec times[2] = {{1700000003, 700000000}, {1700000003, 700000000}};
+    HEXPECT_EQ(t, vfs_utimens(NULL, "/file", times, 0), 0);
+    HEXPECT_EQ(t, vfs_stat(NULL, "/file", &st), 0);
+    HEXPECT_EQ(t, st.st_mtime, 1700000002);
+    HEXPECT_EQ(t, st.st_atime, 1700000003 - 1700000003 % 86400);
 
     /* No symlinks, hard links or device nodes. */
     HEXPECT_EQ(t, vfs_symlink("file", NULL, "/link"), -EPERM);
@@ -758,6 +775,37 @@ HTEST(fat_semantics_match_linux_vfat)
                    "'::/caf.*txt|::/dots|::/empty/|::/file|'",
                    v.img),
                0);
+    vol_end(t, &v);
+}
+
+/* A file unlinked while open stays usable; its clusters go back at the last close. */
+HTEST(fat_unlinked_open_file_frees_at_last_close)
+{
+    struct vol v;
+    vol_begin(&v);
+    HASSERT(t, vol_mount(&v, NULL) == 0);
+    struct statfs before, during, after;
+    HEXPECT_EQ(t, v.sb->ops->statfs(v.sb, &before), 0);
+    size_t size = 100000;
+    char *data = malloc(size), *back = malloc(size);
+    pattern(data, size, 3);
+    struct file *f;
+    HEXPECT_EQ(t, vfs_open(NULL, "/going away soon", O_RDWR | O_CREAT, 0644, &f), 0);
+    HEXPECT_EQ(t, vfs_unlink(NULL, "/going away soon"), 0);
+    HEXPECT_EQ(t, vfs_write(f, data, size), (ssize_t)size);
+    HEXPECT_EQ(t, vfs_pread(f, back, size, 0), (ssize_t)size);
+    HEXPECT(t, memcmp(data, back, size) == 0);
+    HEXPECT_EQ(t, v.sb->ops->statfs(v.sb, &during), 0);
+    HEXPECT_EQ(t, during.f_bfree, before.f_bfree - (size + 511) / 512);
+    HEXPECT_EQ(t, put("/another", "a", 1, O_EXCL), 0); /* may reuse the unlinked file's entry */
+    vfs_close(f);
+    HEXPECT_EQ(t, v.sb->ops->statfs(v.sb, &after), 0);
+    HEXPECT_EQ(t, after.f_bfree, before.f_bfree - 1);
+    HEXPECT(t, holds("/another", "a", 1));
+    vol_unmount(&v);
+    HEXPECT_EQ(t, run("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
+    free(data);
+    free(back);
     vol_end(t, &v);
 }
 

@@ -410,7 +410,7 @@ int fat_dir_remove(struct inode *dir, const struct fat_slot *slot)
 
 /* ---- "." and ".." ---- */
 
-static uint32_t dotdot_start(struct inode *parent)
+uint32_t fat_parent_start(struct inode *parent)
 {
     /* ".." of a directory in the root holds 0, not the root's cluster. */
     return parent == parent->sb->root ? 0 : FAT_I(parent)->start;
@@ -428,7 +428,7 @@ int fat_dir_set_dotdot(struct inode *dir, struct inode *parent)
         bcache_put(b);
         return -EIO; /* a directory without its ".." is damaged */
     }
-    fat_dirent_set_start(de, dotdot_start(parent));
+    fat_dirent_set_start(de, fat_parent_start(parent));
     bcache_mark_dirty(b);
     bcache_put(b);
     return 0;
@@ -450,9 +450,4 @@ int fat_dir_init(struct fat_sb *fs, uint32_t cluster, const struct fat_dirent *s
     bcache_mark_dirty(b);
     bcache_put(b);
     return 0;
-}
-
-uint32_t fat_parent_start(struct inode *parent)
-{
-    return dotdot_start(parent);
 }

@@ -82,7 +82,6 @@ struct fat_options {
 
 /* Per-mount state (sb->fs_info). */
 struct fat_sb {
-    struct super_block *sb;
     struct bcache *bc;    /* blocks are sectors (bytes_per_sector) */
     uint32_t sector_size; /* bytes per sector: 512, 1024, 2048 or 4096 */
     uint32_t sectors_per_clus;
@@ -218,8 +217,6 @@ struct inode *fat_root_inode(struct super_block *sb);
 void fat_rehash(struct fat_inode *fi, uint64_t ipos);
 /* Writes the inode's size, first cluster, attributes and times into its entry. */
 int fat_write_inode(struct inode *inode);
-void fat_fill_dirent(struct inode *inode, struct fat_dirent *de);
-uint32_t fat_make_mode(struct fat_sb *fs, uint8_t attr);
 int fat_getattr(struct inode *inode, struct stat *st);
 int fat_setattr(struct inode *inode, const struct iattr *attr);
 void fat_release(struct inode *inode);

@@ -42,7 +42,7 @@ void fat_rehash(struct fat_inode *fi, uint64_t ipos)
     }
 }
 
-uint32_t fat_make_mode(struct fat_sb *fs, uint8_t attr)
+static uint32_t fat_make_mode(struct fat_sb *fs, uint8_t attr)
 {
     if (attr & FAT_ATTR_DIR)
         return S_IFDIR | (0777 & ~fs->opt.dmask);
@@ -155,7 +155,7 @@ struct inode *fat_root_inode(struct super_block *sb)
     return &fi->vfs;
 }
 
-void fat_fill_dirent(struct inode *inode, struct fat_dirent *de)
+static void fill_dirent(struct inode *inode, struct fat_dirent *de)
 {
     struct fat_inode *fi = FAT_I(inode);
     de->attr = fi->attr;
@@ -180,7 +180,7 @@ int fat_write_inode(struct inode *inode)
     int err = fat_dirent_get(FAT_SB(inode->sb), fi->ipos, &b, &de);
     if (err)
         return err;
-    fat_fill_dirent(inode, de);
+    fill_dirent(inode, de);
     bcache_mark_dirty(b);
     bcache_put(b);
     return 0;

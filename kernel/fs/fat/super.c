@@ -274,7 +274,6 @@ static int fat_mount(struct block_device *bd, unsigned long flags, const char *d
     sb->dev = bd->dev;
     sb->magic = MSDOS_SUPER_MAGIC;
     sb->readonly = flags & MS_RDONLY_FLAG;
-    fs->sb = sb;
     int err = parse_options(&fs->opt, data);
     if (!err)
         err = load_volume(fs, bd);
