@@ -152,7 +152,12 @@ $(UTEST_PROGS): $(BUILD)/tests/user/%: tests/user/%.c $(wildcard tests/user/*.h)
 $(INITRAMFS): $(USER_PROGS) $(UTEST_PROGS) tools/mkinitramfs.py $(wildcard user/etc/* tests/user/*.sh)
 	@$(if $(Q),echo "  CPIO    $@")
 	$(Q)$(PYTHON) tools/mkinitramfs.py --build $(BUILD) --out $@
-userland: $(USER_PROGS) $(UTEST_PROGS) $(INITRAMFS)
+# The same tree as an ext2 root partition, plus a FAT32 partition, on one MBR disk (tools/mkdisk.py).
+DISK := $(BUILD)/disk.img
+$(DISK): $(USER_PROGS) $(UTEST_PROGS) tools/mkdisk.py tools/mkinitramfs.py $(wildcard user/etc/* tests/user/*.sh)
+	@$(if $(Q),echo "  DISK    $@")
+	$(Q)$(PYTHON) tools/mkdisk.py --build $(BUILD) --out $@
+userland: $(USER_PROGS) $(UTEST_PROGS) $(INITRAMFS) $(DISK)
 
 # The process core's boot fixtures (tests/proc/*.c): static programs tests/run_all.py runs as /init.
 PROC_FIXTURES := $(patsubst tests/proc/%.c,$(BUILD)/proc/%,$(wildcard tests/proc/*.c))

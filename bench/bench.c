@@ -32,6 +32,7 @@ struct config {
     const char *dir;  /* where the file figures create their files */
     char hello[256];  /* the program fork_execve_wait executes */
     const char *shell;
+    const char *only; /* -f: run just this figure (for profiling one figure) */
 };
 
 struct figure {
@@ -469,13 +470,14 @@ static __attribute__((noreturn)) void power_off(void)
 static void usage(const char *prog)
 {
     fprintf(stderr,
-            "usage: %s [-q] [-r reps] [-m MiB] [-d dir] [-x program] [-s shell]\n"
+            "usage: %s [-q] [-r reps] [-m MiB] [-d dir] [-x program] [-s shell] [-f figure]\n"
             "  -q  quick mode: tiny counts and sizes, proves that every figure works\n"
             "  -r  repetitions per figure; each figure prints their median (default 5)\n"
             "  -m  size of the anonymous mapping and of the tmpfs file in MiB (default 64, quick 1)\n"
             "  -d  directory for the file figures (default /tmp)\n"
             "  -x  the tiny program fork_execve_wait runs (default: hello beside this program)\n"
-            "  -s  shell whose prompt marks the end of boot (default /bin/sh when run as init)\n",
+            "  -s  shell whose prompt marks the end of boot (default /bin/sh when run as init)\n"
+            "  -f  run only this figure (bench/run_bench.py --profile uses it)\n",
             prog);
 }
 
@@ -488,7 +490,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         snprintf(cfg->hello, sizeof(cfg->hello), "%.*s/hello", (int)(slash - argv[0]), argv[0]);
     else
         snprintf(cfg->hello, sizeof(cfg->hello), "./hello");
-    while ((opt = getopt(argc, argv, "qr:m:d:x:s:")) != -1) {
+    while ((opt = getopt(argc, argv, "qr:m:d:x:s:f:")) != -1) {
         switch (opt) {
         case 'q':
             cfg->quick = 1;
@@ -507,6 +509,9 @@ static int parse_args(int argc, char **argv, struct config *cfg)
             break;
         case 's':
             cfg->shell = optarg;
+            break;
+        case 'f':
+            cfg->only = optarg;
             break;
         default:
             return -1;
@@ -548,7 +553,8 @@ int main(int argc, char **argv)
     pin_to_one_cpu();
     memset(io_buf, 0xa5, sizeof(io_buf));
     for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
-        run_figure(&cfg, &figures[i]);
+        if (!cfg.only || strcmp(cfg.only, figures[i].name) == 0)
+            run_figure(&cfg, &figures[i]);
     printf("BENCH-END\n");
     if (is_init)
         power_off();

@@ -300,6 +300,24 @@ def render(args, linux, runs_by_kernel, notes, cmds):
     return "\n".join(lines) + "\n"
 
 
+def profile_figure(build, figure, reps, accel, timeout, focus=""):
+    """`--profile FIGURE`: one Kestrel boot with the sampling profiler on (`profile` on its command line)
+    running only that figure, reps times; prints the figure's line and the profile, which covers the
+    whole boot (the figure dominates it when reps is large). Linux is not booted."""
+    initrd, _ = make_initramfs(build)
+    append = f"{KESTREL_APPEND} profile{'=' + focus if focus else ''} -- -f {figure} -r {reps}"
+    cmd = qemu_command(os.path.join(build, "kestrel.elf"), initrd, append, accel)
+    logs = os.path.join(build, "bench", "logs")
+    os.makedirs(logs, exist_ok=True)
+    log = os.path.join(logs, f"profile-{figure}.log")
+    r = boot_guest("kestrel", 0, cmd, log, timeout, 30)
+    text = open(log, encoding="utf-8", errors="replace").read().replace("\r", "")
+    lines = [ln for ln in text.splitlines() if ln.startswith(("BENCH ", "BENCH-ERROR", "profile:"))]
+    print(f"bench: profile of {figure} ({reps} reps): {r.status}; log {os.path.relpath(log, ROOT)}")
+    print("\n".join(lines))
+    return 0 if figure in r.values and any(ln.startswith("profile: end") for ln in lines) else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
@@ -311,8 +329,16 @@ def main():
                     help="seconds a kernel gets to start /init (its first line) before the run is given up")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.md"))
     ap.add_argument("--host-check", action="store_true", help="only run the host quick-mode check")
+    ap.add_argument("--profile", metavar="FIGURE", choices=PROGRAM_FIGURES,
+                    help="boot Kestrel once with its sampling profiler, run only FIGURE, print the profile")
+    ap.add_argument("--profile-reps", type=int, default=10, help="repetitions of the profiled figure")
+    ap.add_argument("--profile-focus", metavar="FUNCTION", default="",
+                    help="with --profile: also list the hottest instruction offsets inside FUNCTION")
     args = ap.parse_args()
     build = args.build
+    if args.profile:
+        return profile_figure(build, args.profile, args.profile_reps, args.accel, args.timeout,
+                              args.profile_focus)
 
     failed = [(n, d) for n, ok, d in host_quick_check(build) if not ok]
     for n, d in failed:

@@ -18,6 +18,9 @@ packages=(
   musl-tools           # musl-gcc for user programs
   busybox-static       # the shell and everyday commands inside Kestrel
   cpio                 # initramfs packing
+  e2fsprogs            # mke2fs/debugfs build the ext2 root disk, e2fsck checks what Kestrel wrote
+  fdisk                # sfdisk writes the disk image's partition table
+  dosfstools           # mkfs.fat/fsck.fat for the FAT32 partition
   gdb                  # make debug
   python3              # test harness and build helpers
   console-setup-linux  # the PSF font the screen console is generated from

@@ -31,11 +31,22 @@ static const struct ksym_table *ksym_table(void)
     return t;
 }
 
-const char *ksym_lookup(uint64_t addr, uint64_t *offset, uint64_t *size)
+static const char *ksym_names(const struct ksym_table *t)
+{
+    return (const char *)&t->entries[t->count];
+}
+
+size_t ksym_count(void)
+{
+    const struct ksym_table *t = ksym_table();
+    return t->magic == KSYM_MAGIC ? t->count : 0;
+}
+
+long ksym_index(uint64_t addr)
 {
     const struct ksym_table *t = ksym_table();
     if (t->magic != KSYM_MAGIC || t->count == 0)
-        return NULL;
+        return -1;
     /* Binary search for the last symbol starting at or below addr. */
     size_t lo = 0, hi = t->count;
     while (hi - lo > 1) {
@@ -47,11 +58,30 @@ const char *ksym_lookup(uint64_t addr, uint64_t *offset, uint64_t *size)
     }
     const struct ksym_entry *e = &t->entries[lo];
     if (addr < e->addr || (e->size && addr >= e->addr + e->size))
+        return -1;
+    return (long)lo;
+}
+
+const char *ksym_name_at(size_t index)
+{
+    const struct ksym_table *t = ksym_table();
+    return index < ksym_count() ? ksym_names(t) + t->entries[index].name_offset : NULL;
+}
+
+uint64_t ksym_addr_at(size_t index)
+{
+    return index < ksym_count() ? ksym_table()->entries[index].addr : 0;
+}
+
+const char *ksym_lookup(uint64_t addr, uint64_t *offset, uint64_t *size)
+{
+    long i = ksym_index(addr);
+    if (i < 0)
         return NULL;
-    const char *names = (const char *)&t->entries[t->count];
+    const struct ksym_entry *e = &ksym_table()->entries[i];
     *offset = addr - e->addr;
     *size = e->size;
-    return names + e->name_offset;
+    return ksym_name_at((size_t)i);
 }
 
 void backtrace_print_addr(uint64_t addr)

@@ -17,6 +17,7 @@
 #include <kestrel/page.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/profile.h>
 #include <kestrel/process.h>
 #include <kestrel/sched.h>
 #include <kestrel/screen.h>
@@ -72,6 +73,7 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     acpi_init();
     irq_init();
     timer_init();
+    profile_init();
     rtc_init();
     keyboard_init();
     tty_init();

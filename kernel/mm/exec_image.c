@@ -234,7 +234,12 @@ static int push_tables(struct stack_writer *sw, const struct exec_params *p, con
     struct word_writer *w = kmalloc(sizeof(*w));
     if (!w)
         return -ENOMEM;
-    *w = (struct word_writer){.mm = sw->mm, .at = *sp};
+    /* Field by field: a compound literal would clear the 2 KiB buffer first, and that clearing was
+     * the hottest spot of execve in the profile (docs/performance.md). */
+    w->mm = sw->mm;
+    w->at = *sp;
+    w->n = 0;
+    w->err = 0;
     put_word(w, l->argc);
     for (size_t i = 0; i < l->argc; i++)
         put_word(w, l->argv_at[i]);

@@ -11,18 +11,22 @@ bool user_range_ok(const void *uaddr, size_t n)
     return a < USER_TOP && n <= USER_TOP - a;
 }
 
-/* rep movsb with a fixup: on a fault the copy stops where it got to and err becomes -EFAULT. */
+/* rep movsq then rep movsb for the tail (eight bytes per iteration: see memcpy in kernel/lib/string.c),
+ * each with a fixup: on a fault the copy stops where it got to and err becomes -EFAULT. */
 static int guarded_copy(void *dst, const void *src, size_t n)
 {
     int err = 0;
-    __asm__ volatile("1: rep movsb\n\t"
-                     "2:\n\t"
+    size_t qwords = n / 8;
+    __asm__ volatile("1: rep movsq\n\t"
+                     "movq %[tail], %%rcx\n\t"
+                     "2: rep movsb\n\t"
+                     "3:\n\t"
                      ".pushsection .fixup, \"ax\"\n"
-                     "3: movl %[efault], %[err]\n\t"
-                     "jmp 2b\n\t"
-                     ".popsection\n\t" EXTABLE_ENTRY(1b, 3b)
-                     : [err] "+r"(err), "+D"(dst), "+S"(src), "+c"(n)
-                     : [efault] "i"(-EFAULT)
+                     "4: movl %[efault], %[err]\n\t"
+                     "jmp 3b\n\t"
+                     ".popsection\n\t" EXTABLE_ENTRY(1b, 4b) EXTABLE_ENTRY(2b, 4b)
+                     : [err] "+r"(err), "+D"(dst), "+S"(src), "+c"(qwords)
+                     : [efault] "i"(-EFAULT), [tail] "r"(n % 8)
                      : "memory");
     return err;
 }
@@ -52,14 +56,17 @@ int clear_user(void *udst, size_t n)
     if (!user_range_ok(udst, n))
         return -EFAULT;
     int err = 0;
-    __asm__ volatile("1: rep stosb\n\t"
-                     "2:\n\t"
+    size_t qwords = n / 8;
+    __asm__ volatile("1: rep stosq\n\t"
+                     "movq %[tail], %%rcx\n\t"
+                     "2: rep stosb\n\t"
+                     "3:\n\t"
                      ".pushsection .fixup, \"ax\"\n"
-                     "3: movl %[efault], %[err]\n\t"
-                     "jmp 2b\n\t"
-                     ".popsection\n\t" EXTABLE_ENTRY(1b, 3b)
-                     : [err] "+r"(err), "+D"(udst), "+c"(n)
-                     : [efault] "i"(-EFAULT), "a"(0)
+                     "4: movl %[efault], %[err]\n\t"
+                     "jmp 3b\n\t"
+                     ".popsection\n\t" EXTABLE_ENTRY(1b, 4b) EXTABLE_ENTRY(2b, 4b)
+                     : [err] "+r"(err), "+D"(udst), "+c"(qwords)
+                     : [efault] "i"(-EFAULT), "a"(0ull), [tail] "r"(n % 8)
                      : "memory");
     return err;
 }

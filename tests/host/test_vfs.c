@@ -772,6 +772,32 @@ HTEST(vfs_read_write_lseek)
     fx_teardown(t, &fx);
 }
 
+/* tmpfs allocates a page without clearing it when one write covers all of it: every byte that no
+ * write covered must still read back as zero (holes, and the rest of partly written pages). */
+HTEST(vfs_tmpfs_whole_and_partial_page_writes)
+{
+    struct fx fx;
+    fx_setup(&fx);
+    static char page[4096], back[4 * 4096];
+    memset(page, 'w', sizeof(page));
+    struct file *f;
+    HEXPECT_EQ(t, vfs_open(NULL, "/pages", O_RDWR | O_CREAT, 0644, &f), 0);
+    HEXPECT_EQ(t, vfs_pwrite(f, page, 4096, 4096), 4096);    /* page 1 whole */
+    HEXPECT_EQ(t, vfs_pwrite(f, "ab", 2, 3 * 4096 + 10), 2); /* page 3 in part; page 2 a hole */
+    HEXPECT_EQ(t, vfs_pwrite(f, page, 100, 4000), 100);      /* ends of pages 0 and 1 */
+    HEXPECT_EQ(t, vfs_pread(f, back, sizeof(back), 0), 3 * 4096 + 12);
+    for (size_t i = 0; i < 3 * 4096 + 12; i++) {
+        bool written = (i >= 4000 && i < 2 * 4096) || i == 3 * 4096 + 10 || i == 3 * 4096 + 11;
+        char want = !written ? 0 : i == 3 * 4096 + 10 ? 'a' : i == 3 * 4096 + 11 ? 'b' : 'w';
+        if (back[i] != want) {
+            HEXPECT_EQ(t, back[i], want);
+            break;
+        }
+    }
+    vfs_close(f);
+    fx_teardown(t, &fx);
+}
+
 HTEST(vfs_large_file_across_pages)
 {
     struct fx fx;

@@ -4,6 +4,7 @@
 #include <arch/io.h>
 #include <kestrel/acpi.h>
 #include <kestrel/machine.h>
+#include <kestrel/profile.h>
 
 #define DEBUG_EXIT_PORT 0xf4
 #define QEMU_PM1A_CNT   0x604 /* where SeaBIOS puts PM1a control, for boots before ACPI is parsed */
@@ -15,6 +16,7 @@ bool machine_test_mode;
 
 __noreturn void machine_poweroff(void)
 {
+    profile_report(); /* `profile` on the command line: the report is the run's last output */
     const struct acpi_info *acpi = acpi_get();
     uint16_t port = acpi && acpi->pm1a_cnt_port ? acpi->pm1a_cnt_port : QEMU_PM1A_CNT;
     outw(port, SLP_EN_S5);

@@ -7,6 +7,7 @@
 #include <kestrel/clock.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/profile.h>
 
 /* The TSC is timed against the PIT. Each round times a short and a long PIT window and keeps the
  * difference: the cost of starting a window and of noticing its end (slow port I/O, very slow under
@@ -28,26 +29,31 @@ static uint64_t ticks; /* written only by the tick handler; read atomically anyw
 static tick_hook_t tick_hook;
 static uint64_t lapic_hz; /* the local APIC timer's counting rate (after its divider) */
 
-/* TSC cycles in one PIT window of pit_clocks. */
+/* TSC cycles in one PIT window of pit_clocks, or 0 when the window never seemed to end. That is
+ * either no PIT at all or, under emulation on a loaded host, QEMU descheduled for longer than the
+ * limit: the caller treats it as a disturbed round, and only every round failing is fatal. */
 static uint64_t time_window(uint16_t pit_clocks)
 {
     pit_window_start(pit_clocks);
     uint64_t t0 = rdtsc(), t1;
-    while (!pit_window_done())
-        if (rdtsc() - t0 > CALIB_MAX_CYCLES)
-            panic("timer: PIT channel 2 never finished its window; no calibration reference");
+    while (!pit_window_done()) {
+        if (rdtsc() - t0 > CALIB_MAX_CYCLES) {
+            pit_window_stop();
+            return 0;
+        }
+    }
     t1 = rdtsc();
     pit_window_stop();
     return t1 - t0;
 }
 
 /* TSC cycles per (CALIB_LONG - CALIB_SHORT) PIT clocks, or 0 when the round was disturbed so badly
- * that the long window measured no more than the short one (under emulation on a loaded host, QEMU
- * can be descheduled for longer than the short window). */
+ * that a window timed out or the long window measured no more than the short one (under emulation
+ * on a loaded host, QEMU can be descheduled for longer than the short window). */
 static uint64_t calibrate_round(void)
 {
     uint64_t s = time_window(CALIB_SHORT), l = time_window(CALIB_LONG);
-    return l > s ? l - s : 0;
+    return s && l > s ? l - s : 0;
 }
 
 static uint64_t median(uint64_t *v, int n)
@@ -72,7 +78,7 @@ static uint64_t calibrate_tsc_cycles(void)
             r[n++] = c;
     }
     if (n == 0)
-        panic("timer: every PIT calibration round was disturbed; no usable reference");
+        panic("timer: every PIT calibration round was disturbed or timed out; no usable reference");
     if (n < CALIB_ROUNDS)
         printk(LOG_WARNING, "timer: only %d of %d calibration rounds usable\n", n, CALIB_ROUNDS);
     return median(r, n);
@@ -117,6 +123,7 @@ static void calibrate(void)
 static void timer_tick(struct trap_frame *f)
 {
     __atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED);
+    profile_sample(f); /* before the hook, which may switch away from the interrupted thread */
     /* Acknowledge before the hook: the scheduler may switch threads from it and not come back here
      * for a long time, and no further tick can arrive until the APIC sees this EOI. trap_dispatch's
      * own EOI afterwards finds nothing in service and does nothing. */
