@@ -12,8 +12,7 @@ packages=(
   grub-efi-amd64-bin   # UEFI GRUB modules for grub-mkrescue
   grub-common
   xorriso              # grub-mkrescue writes the ISO with it
-  mtools               # grub-mkrescue builds the EFI system partition with it; FAT32 tests read images with it
-  dosfstools           # mkfs.fat and fsck.fat: the FAT32 tests' image maker and oracle
+  mtools               # grub-mkrescue builds the EFI system partition with it
   ovmf                 # UEFI firmware for the OVMF boot test
   musl-tools           # musl-gcc for user programs
   busybox-static       # the shell and everyday commands inside Kestrel
