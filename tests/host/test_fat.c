@@ -732,6 +732,10 @@ HTEST(fat_semantics_match_linux_vfat)
     HEXPECT(t, holds("/dots", "d", 1));
     HEXPECT_EQ(t, put("/caf\xc3\xa9 \xe2\x82\xac.txt", "u", 1, O_EXCL), 0);
     HEXPECT_EQ(t, put("/bad:name", "u", 1, O_EXCL), -EINVAL);
+    HEXPECT_EQ(t, put("/bad?name", "u", 1, O_EXCL), -EINVAL);
+    HEXPECT_EQ(t, put("/bad\x01name", "u", 1, O_EXCL), -EINVAL);
+    HEXPECT_EQ(t, put("/del\x7fname", "u", 1, O_EXCL), 0); /* DEL is allowed, as on Linux */
+    HEXPECT_EQ(t, vfs_unlink(NULL, "/del\x7fname"), 0);
     HEXPECT_EQ(t, vfs_rename(NULL, "/file", NULL, "/dots", RENAME_EXCHANGE), -EINVAL);
     struct file *f;
     HEXPECT_EQ(t, vfs_open(NULL, "/dots", O_WRONLY, 0, &f), 0);

@@ -13,10 +13,11 @@ uint8_t fat_lfn_checksum(const uint8_t name[FAT_NAME_LEN])
     return sum;
 }
 
-/* Characters no FAT name may hold (long or short). */
+/* Characters no long name may hold: controls and " * / : < > ? \ | (Linux's vfat list; DEL is
+ * allowed). */
 static bool forbidden(uint32_t c)
 {
-    return c < 0x20 || c == 0x7f || strchr("\"*/:<>?\\|", (int)c) != NULL;
+    return c < 0x20 || strchr("\"*/:<>?\\|", (int)c) != NULL;
 }
 
 /* Decodes one UTF-8 character of the BMP at s (len bytes left): its length, or 0 when invalid. */
