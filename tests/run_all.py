@@ -15,9 +15,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "user"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "block"))
 import qemu  # noqa: E402
 import run_bench  # noqa: E402
 import suites as user_suites  # noqa: E402
+import block_suite  # noqa: E402
 
 SCHED_POLICIES = ["rr", "mlfq", "cfs"]
 KTAP_TIMEOUT = 240
@@ -210,7 +212,9 @@ def main():
                   pool.submit(user_suites.kestrel_enabled, args.build, logs),
                   pool.submit(proc_init_boot, args.build, logs),
                   pool.submit(krun_script, args.build, logs),
-                  pool.submit(bench_quick_in_kestrel, args.build, logs)]
+                  pool.submit(bench_quick_in_kestrel, args.build, logs),
+                  pool.submit(block_suite.run, args.build, logs),
+                  pool.submit(block_suite.run_intx, args.build, logs)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
         for fut in others:

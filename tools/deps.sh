@@ -18,7 +18,7 @@ packages=(
   busybox-static       # the shell and everyday commands inside Kestrel
   cpio                 # initramfs packing
   e2fsprogs            # mke2fs/debugfs build the ext2 root disk, e2fsck checks what Kestrel wrote
-  fdisk                # sfdisk writes the disk image's partition table
+  fdisk                # sfdisk writes the partition tables of the disk images (root disk, block tests)
   dosfstools           # mkfs.fat/fsck.fat for the FAT32 partition
   gdb                  # make debug
   python3              # test harness and build helpers

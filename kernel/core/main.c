@@ -16,6 +16,7 @@
 #include <kestrel/mm.h>
 #include <kestrel/page.h>
 #include <kestrel/panic.h>
+#include <kestrel/pci.h>
 #include <kestrel/printk.h>
 #include <kestrel/profile.h>
 #include <kestrel/process.h>
@@ -81,6 +82,7 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     clock_log_summary();
     sched_init(); /* from here on this flow is the thread "main"; interrupts are on */
     proc_init();  /* system-call entry and per-CPU data, before anything can enter user mode */
+    pci_init();   /* finds the disks; their drivers sleep on interrupts, so after sched_init */
 
     const char *crash = cmdline_get("crash");
     if (crash)

@@ -1,4 +1,5 @@
 /* The character-device registry and the opening of special files (devices and FIFOs). */
+#include <kestrel/blkdev.h>
 #include <kestrel/chardev.h>
 #include <kestrel/pipe.h>
 #include <kestrel/spinlock.h>
@@ -69,6 +70,8 @@ int vfs_open_special(struct file *f)
     struct inode *inode = f->inode;
     if (S_ISFIFO(inode->mode))
         return fifo_open(f);
+    if (S_ISBLK(inode->mode))
+        return blockdev_open(f);
     const struct file_ops *ops = chardev_lookup(inode->rdev);
     if (!ops)
         return -ENXIO;

@@ -1,5 +1,6 @@
 /* The built-in character devices (null, zero, full, random, urandom, and the console until the tty layer
  * registers its own) and devfs_populate, which makes the /dev nodes for every known device. */
+#include <kestrel/blkdev.h>
 #include <kestrel/chardev.h>
 #include <kestrel/console.h>
 #include <kestrel/file.h>
@@ -185,5 +186,6 @@ int devfs_populate(struct inode *dev_dir)
         if (err && err != -EEXIST && !ret)
             ret = err;
     }
-    return ret;
+    int err = blockdev_populate(dev_dir);
+    return ret ? ret : err;
 }

@@ -87,10 +87,11 @@ static int may_open_kind(struct nameidata *nd, struct inode *inode, int flags)
     case S_IFREG:
         return 0;
     case S_IFCHR:
+    case S_IFBLK:
     case S_IFIFO:
         return vfs_open_special ? 0 : -ENXIO;
     default:
-        return -ENXIO; /* block devices and sockets have no drivers yet */
+        return -ENXIO; /* sockets are not opened through the VFS */
     }
 }
 
@@ -153,7 +154,7 @@ static int do_open(struct inode *cwd, const char *path, int flags, uint32_t mode
     f->inode = inode;
     f->flags = (uint32_t)flags; /* a device's open sees every flag (O_NOCTTY for terminals) */
     f->refcount = 1;
-    if (!(flags & O_PATH) && (S_ISCHR(inode->mode) || S_ISFIFO(inode->mode))) {
+    if (!(flags & O_PATH) && (S_ISCHR(inode->mode) || S_ISBLK(inode->mode) || S_ISFIFO(inode->mode))) {
         err = vfs_open_special(f);
         if (err) {
             inode_put(inode);
@@ -272,6 +273,8 @@ ssize_t vfs_pread(struct file *f, void *buf, size_t count, int64_t pos)
         return can_read(f) ? -ESPIPE : -EBADF;
     if (pos < 0)
         return -EINVAL;
+    if (f->ops && f->ops->pread && can_read(f))
+        return f->ops->pread(f, buf, MIN(count, MAX_RW_COUNT), (uint64_t)pos);
     return do_read(f, buf, count, (uint64_t)pos);
 }
 
@@ -281,6 +284,8 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t count, int64_t pos)
         return can_write(f) ? -ESPIPE : -EBADF;
     if (pos < 0)
         return -EINVAL;
+    if (f->ops && f->ops->pwrite && can_write(f))
+        return f->ops->pwrite(f, buf, MIN(count, MAX_RW_COUNT), (uint64_t)pos);
     uint64_t p = (uint64_t)pos;
     return do_write(f, buf, count, &p);
 }

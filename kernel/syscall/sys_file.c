@@ -604,14 +604,15 @@ SYSCALL_DEFINE2(flock, int, fd, int, op)
     return r;
 }
 
-/* tmpfs has nothing to write back: these only validate the descriptor. */
+/* tmpfs has nothing to write back; a device may have a write cache to flush (block devices). */
 static long sync_fd(int fd)
 {
     struct file *f = fget(fd);
     if (!f)
         return -EBADF;
+    int err = f->ops && f->ops->fsync ? f->ops->fsync(f) : 0;
     file_put(f);
-    return 0;
+    return err;
 }
 
 SYSCALL_DEFINE1(fsync, int, fd)

@@ -66,3 +66,10 @@ int irq_route_gsi(uint32_t gsi, uint8_t vector, bool level, bool active_low)
     int err = ioapic_route(gsi, vector, flags, lapic_id());
     return err ? err : ioapic_set_masked(gsi, false);
 }
+
+int irq_alloc_vector(void)
+{
+    static unsigned next = VEC_DYNAMIC_FIRST;
+    unsigned v = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
+    return v <= VEC_DYNAMIC_LAST ? (int)v : -ENOSPC;
+}

@@ -10,6 +10,7 @@
 #define SECTOR_SHIFT 9
 
 struct block_device;
+struct blk_queue;
 
 /* What a driver provides. submit transfers count sectors from sector on (both relative to the
  * whole disk) to or from buf, a kernel virtual address that is contiguous in physical memory
@@ -28,6 +29,7 @@ struct block_device {
     struct block_device *disk;   /* the whole disk: itself for a disk, its disk for a partition */
     const struct block_ops *ops; /* the driver's, on the disk (partitions use disk->ops) */
     void *driver;                /* the driver's per-disk state */
+    struct blk_queue *queue;     /* the disk's request queue (block layer's; partitions use disk's) */
     struct block_device *next;   /* the registry list */
 };
 
@@ -46,3 +48,18 @@ struct block_device *block_find(const char *name);
 struct block_device *block_find_dev(uint32_t dev);
 /* Every registered device, disks and partitions, in registration order (for devfs). */
 struct block_device *block_first(void);
+
+/* What a disk's queue has done since it was registered, for tracing: requests submitted, requests
+ * merged into another one (each merge saves one driver call), sectors transferred. */
+struct block_stats {
+    uint64_t requests, merges, sectors;
+};
+void block_get_stats(const struct block_device *bd, struct block_stats *out);
+
+/* Block special files. blockdev_open opens the device f's inode names (-ENXIO when none is
+ * registered); blockdev_populate makes a node in dev_dir for every registered device (existing
+ * names are left alone) and returns 0 or the first error. */
+struct file;
+struct inode;
+int blockdev_open(struct file *f);
+int blockdev_populate(struct inode *dev_dir);

@@ -20,3 +20,6 @@ int irq_unmask_isa(unsigned isa_irq);
 int irq_route_gsi(uint32_t gsi, uint8_t vector, bool level, bool active_low);
 /* The GSI an ISA IRQ arrives on, or -EINVAL. */
 int irq_isa_to_gsi(unsigned isa_irq);
+/* Hands out a free vector from the dynamic range (arch/apic.h) for PCI and MSI interrupts; vectors
+ * are never given back (devices are probed once). Returns the vector or -ENOSPC. */
+int irq_alloc_vector(void);

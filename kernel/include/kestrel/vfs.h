@@ -22,6 +22,12 @@ struct file_ops {
     ssize_t (*read)(struct file *f, void *buf, size_t count, bool nowait);
     ssize_t (*write)(struct file *f, const void *buf, size_t count, bool nowait);
     int64_t (*lseek)(struct file *f, int64_t offset, int whence);
+    /* pread/pwrite for devices that keep a position (block devices); NULL: they get -ESPIPE or,
+     * with lseek set, plain read/write. */
+    ssize_t (*pread)(struct file *f, void *buf, size_t count, uint64_t pos);
+    ssize_t (*pwrite)(struct file *f, const void *buf, size_t count, uint64_t pos);
+    /* fsync/fdatasync for devices with a write cache (block devices); NULL: nothing to do. */
+    int (*fsync)(struct file *f);
     /* Returns the ready POLL* events and registers pt on every poll_head that may change them. */
     unsigned (*poll)(struct file *f, struct poll_table *pt);
     /* arg is the caller's raw argument: a user pointer for most commands. */
