@@ -69,6 +69,8 @@ bool vfs_needs_owner(const struct inode *dir)
 
 int vfs_own_new(struct inode *dir, struct inode *inode)
 {
+    if (inode->sb->type && inode->sb->type->fixed_owner)
+        return 0; /* as Linux's vfat: the caller's ids do not apply */
     const struct cred *c = vfs_cred();
     struct iattr attr = {.valid = ATTR_UID | ATTR_GID, .uid = c ? c->fsuid : 0, .gid = c ? c->fsgid : 0};
     /* A set-group-id directory hands its group down, and its set-group-id bit to subdirectories

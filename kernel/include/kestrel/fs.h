@@ -35,6 +35,7 @@ struct super_ops {
 struct fs_type {
     const char *name;
     bool needs_device; /* the mount source names a block device (/dev/vda1) */
+    bool fixed_owner;  /* owners come from mount options (vfat): new files keep them */
     /* Builds a superblock with its root inode. bd is the device for needs_device types, else
      * NULL; flags are mount(2)'s MS_* flags; data is the option string (may be NULL). */
     int (*mount)(struct block_device *bd, unsigned long flags, const char *data, struct super_block **out);
