@@ -84,17 +84,24 @@ static int write_back(struct buf *b)
 }
 
 /* Unhooks an unreferenced buffer and frees it. */
-static void free_buf(struct bcache *bc, struct buf *b)
+/* Unhashes and frees a buffer that is on no list: referenced until now, or never put. */
+static void drop_buf(struct bcache *bc, struct buf *b)
 {
-    BUG_ON(b->refcount != 0);
     struct buf **link = bucket(bc, b->blockno);
     while (*link != b)
         link = &(*link)->hash_next;
     *link = b->hash_next;
-    lru_remove(bc, b);
     bc->count--;
     kfree(b->data);
     kfree(b);
+}
+
+/* Frees an unreferenced buffer, which is on the LRU list. */
+static void free_buf(struct bcache *bc, struct buf *b)
+{
+    BUG_ON(b->refcount != 0);
+    lru_remove(bc, b);
+    drop_buf(bc, b);
 }
 
 /* Makes room for one more buffer: evicts the least recently used unreferenced one, writing it
@@ -171,8 +178,8 @@ int bcache_get(struct bcache *bc, uint64_t blockno, struct buf **out)
         return err;
     err = block_read(bc->bd, blockno * bc->sectors_per_block, b->data, bc->sectors_per_block);
     if (err) {
-        b->refcount = 0;
-        free_buf(bc, b);
+        /* Never put, so never on the LRU list: unlinking it there would cut the list. */
+        drop_buf(bc, b);
         return err;
     }
     *out = b;

@@ -214,6 +214,33 @@ HTEST(bcache_bound_writeback_and_forget)
     work_end(t, &w);
 }
 
+/* Regression: a failed read used to unlink its never-listed buffer from the LRU list, emptying the
+ * list, so no unreferenced block was evicted again and bcache_destroy panicked. */
+HTEST(bcache_failed_read_keeps_eviction_working)
+{
+    struct work w;
+    work_begin(&w);
+    HASSERT(t, sh("truncate -s 64K %s", w.img) == 0);
+    HASSERT(t, blkshim_open(w.img, &w.bd) == 0);
+    struct bcache *bc = bcache_create(&w.bd, 1024, 4);
+    HASSERT(t, bc);
+    struct buf *b;
+    for (unsigned i = 0; i < 4; i++) {
+        HASSERT(t, bcache_get(bc, i, &b) == 0);
+        bcache_put(b);
+    }
+    HASSERT(t, sh("truncate -s 8K %s", w.img) == 0); /* blocks 8 and up now fail to read */
+    HEXPECT_EQ(t, bcache_get(bc, 20, &b), -EIO);
+    for (unsigned i = 0; i < 8; i++) {
+        HASSERT(t, bcache_get(bc, i, &b) == 0);
+        bcache_put(b);
+        HEXPECT(t, bcache_count(bc) <= 4);
+    }
+    HEXPECT_EQ(t, bcache_destroy(bc), 0);
+    blkshim_close(&w.bd);
+    work_end(t, &w);
+}
+
 /* ---- Reading images made by mke2fs ---- */
 
 /* The source tree: every kind of file mke2fs -d copies without privileges. */
