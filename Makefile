@@ -116,6 +116,7 @@ HOST_LIB_SRCS += kernel/fs/vfs.c
 HOST_LIB_SRCS += kernel/fs/file.c
 HOST_LIB_SRCS += kernel/fs/tmpfs.c
 HOST_LIB_SRCS += kernel/fs/fstype.c
+HOST_LIB_SRCS += kernel/fs/mount.c
 HOST_LIB_SRCS += kernel/fs/initramfs.c
 HOST_LIB_SRCS += kernel/proc/elf.c
 HOST_LIB_SRCS += kernel/proc/cred.c

@@ -68,3 +68,8 @@ size_t klog_size(void)
 {
     return ringbuf_len(&klog);
 }
+
+size_t klog_capacity(void)
+{
+    return KLOG_SIZE;
+}

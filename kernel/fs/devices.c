@@ -173,17 +173,30 @@ int devfs_add(const char *name, uint32_t major, uint32_t minor, uint32_t mode)
     return ret;
 }
 
+/* The links every Linux /dev has: descriptors through procfs. */
+static const char *const devfs_links[][2] = {
+    {"fd", "/proc/self/fd"},
+    {"stdin", "/proc/self/fd/0"},
+    {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"},
+};
+
+/* An existing name is left alone: populating twice, or over an initramfs's /dev, is fine. */
+static int keep_first_error(int ret, int err)
+{
+    return err && err != -EEXIST && !ret ? err : ret;
+}
+
 int devfs_populate(struct inode *dev_dir)
 {
     chardev_init_builtin();
     int ret = 0;
     for (size_t i = 0; i < __atomic_load_n(&devfs_count, __ATOMIC_ACQUIRE); i++) {
         const struct devfs_node *n = &devfs_nodes[i];
-        vfs_lock();
-        int err = vfs_mknod(dev_dir, n->name, S_IFCHR | n->mode, vfs_mkdev(n->major, n->minor));
-        vfs_unlock();
-        if (err && err != -EEXIST && !ret)
-            ret = err;
+        ret = keep_first_error(ret,
+                               vfs_mknod(dev_dir, n->name, S_IFCHR | n->mode, vfs_mkdev(n->major, n->minor)));
     }
+    for (size_t i = 0; i < ARRAY_SIZE(devfs_links); i++)
+        ret = keep_first_error(ret, vfs_symlink(devfs_links[i][1], dev_dir, devfs_links[i][0]));
     return ret;
 }

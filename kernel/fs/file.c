@@ -32,6 +32,8 @@ static int open_last(struct nameidata *nd, int flags, uint32_t mode, struct inod
                 struct inode *dir = nd->dir;
                 if (dir->nlink == 0)
                     return -ENOENT;
+                if (dir->sb->readonly)
+                    return -EROFS;
                 if (!dir->ops->create)
                     return -EACCES;
                 err = dir->ops->create(dir, nd->last.name, nd->last.len, S_IFREG | (mode & S_IALLUGO), out);
@@ -80,6 +82,8 @@ static int may_open(struct nameidata *nd, struct inode *inode, int flags)
             return -EISDIR;
         return 0;
     case S_IFREG:
+        if (inode->sb->readonly && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)))
+            return -EROFS;
         return 0;
     case S_IFCHR:
     case S_IFIFO:
@@ -87,6 +91,20 @@ static int may_open(struct nameidata *nd, struct inode *inode, int flags)
     default:
         return -ENXIO; /* block devices and sockets have no drivers yet */
     }
+}
+
+/* Keeps the directory and the last name the open went through (a path name is only ever needed
+ * for /proc/[pid]/fd, so it is rebuilt from these then). Failing to keep it is not an error. */
+static void remember_name(struct file *f, const struct nameidata *nd)
+{
+    if (nd->last.type != LAST_NORM)
+        return;
+    f->name = kmalloc(nd->last.len + 1);
+    if (!f->name)
+        return;
+    memcpy(f->name, nd->last.name, nd->last.len);
+    f->name[nd->last.len] = '\0';
+    f->dir = inode_get(nd->dir);
 }
 
 int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, struct file **out)
@@ -115,8 +133,8 @@ int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, stru
         if (!f)
             err = -ENOMEM;
     }
-    nd_done(&nd);
     if (err) {
+        nd_done(&nd);
         if (inode)
             inode_put(inode);
         return err;
@@ -127,11 +145,14 @@ int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, stru
     if (!(flags & O_PATH) && (S_ISCHR(inode->mode) || S_ISFIFO(inode->mode))) {
         err = vfs_open_special(f);
         if (err) {
+            nd_done(&nd);
             inode_put(inode);
             kfree(f);
             return err;
         }
     }
+    remember_name(f, &nd);
+    nd_done(&nd);
     f->flags &= ~(uint32_t)(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
     *out = f;
     return 0;
@@ -156,6 +177,9 @@ void vfs_file_free(struct file *f)
     if (f->ops && f->ops->release)
         f->ops->release(f);
     inode_put(f->inode);
+    if (f->dir)
+        inode_put(f->dir);
+    kfree(f->name);
     kfree(f);
 }
 

@@ -10,6 +10,8 @@
 #include <kestrel/initramfs.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/mm.h>
+#include <kestrel/mount.h>
+#include <kestrel/procfs.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
 #include <kestrel/string.h>
@@ -28,8 +30,15 @@ static int root_setup(struct inode **out)
 {
     if (boot_info.nmodules == 0)
         return -ENOENT;
+    tmpfs_register();
+    procfs_register();
+    struct fs_type *tmpfs = fs_type_find("tmpfs");
     struct super_block *sb;
-    int err = tmpfs_mount(&sb);
+    int err = tmpfs->mount(NULL, 0, NULL, &sb);
+    if (err)
+        return err;
+    sb->type = tmpfs;
+    err = mount_set_root(sb, "tmpfs", 0); /* not "rootfs": df and mount skip that name */
     if (err)
         return err;
     vfs_set_root(sb->root);
@@ -47,7 +56,9 @@ static int root_setup(struct inode **out)
     }
     if (!err) {
         chardev_init_builtin();
+        vfs_lock();
         err = devfs_populate(dev);
+        vfs_unlock();
         inode_put(dev);
     }
     if (err)

@@ -109,6 +109,11 @@ static int pid_alloc_locked(void)
     return 0;
 }
 
+int process_last_pid(void)
+{
+    return __atomic_load_n(&last_pid, __ATOMIC_RELAXED);
+}
+
 struct process *process_alloc(void)
 {
     struct process *p = kzalloc(sizeof(*p));

@@ -5,6 +5,7 @@
 #include <kestrel/page.h>
 #include <kestrel/printk.h>
 #include <kestrel/random.h>
+#include <kestrel/sched.h>
 #include <kestrel/string.h>
 #include <kestrel/syscall.h>
 #include <kestrel/time.h>
@@ -219,6 +220,10 @@ SYSCALL_DEFINE1(sysinfo, struct sysinfo_k *, uinfo)
     si.totalram = pmm_total_pages();
     si.freeram = pmm_free_pages();
     si.mem_unit = 4096;
+    unsigned long loads[3];
+    sched_loadavg(loads);
+    for (int i = 0; i < 3; i++)
+        si.loads[i] = loads[i] << (16 - LOAD_FSHIFT); /* sysinfo's fixed point has 16 bits */
     uint64_t flags = spin_lock_irqsave(&process_tree_lock);
     process_for_each(p)
     {

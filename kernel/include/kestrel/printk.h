@@ -24,6 +24,8 @@ void console_print(const char *fmt, ...) __printf(1, 2);
 /* Copies up to n bytes of the log ring starting at offset; returns bytes copied (for dmesg). */
 size_t klog_read(size_t offset, char *dst, size_t n);
 size_t klog_size(void);
+/* The ring's size: the most the log keeps (syslog's SIZE_BUFFER). */
+size_t klog_capacity(void);
 
 #define pr_emerg(...)  printk(LOG_EMERG, __VA_ARGS__)
 #define pr_err(...)    printk(LOG_ERR, __VA_ARGS__)

@@ -1,0 +1,76 @@
+/* syslog(2) (klogctl in libc) over the kernel log ring, for dmesg: reading the whole log, its size,
+ * and the console log level. */
+#include <kestrel/cred.h>
+#include <kestrel/kmalloc.h>
+#include <kestrel/printk.h>
+#include <kestrel/process.h>
+#include <kestrel/syscall.h>
+#include <kestrel/uaccess.h>
+
+enum {
+    SYSLOG_ACTION_CLOSE = 0,
+    SYSLOG_ACTION_OPEN = 1,
+    SYSLOG_ACTION_READ_ALL = 3,
+    SYSLOG_ACTION_CONSOLE_OFF = 6,
+    SYSLOG_ACTION_CONSOLE_ON = 7,
+    SYSLOG_ACTION_CONSOLE_LEVEL = 8,
+    SYSLOG_ACTION_SIZE_UNREAD = 9,
+    SYSLOG_ACTION_SIZE_BUFFER = 10,
+};
+
+#define DEFAULT_LEVEL  LOG_DEBUG /* what CONSOLE_ON restores */
+#define MIN_CONSOLE_LV 1         /* Linux's minimum_console_loglevel: emergencies always show */
+
+/* The newest len bytes of the log, starting at a line boundary, copied to ubuf. */
+static long read_all(char *ubuf, int len)
+{
+    size_t size = klog_size();
+    size_t want = MIN(size, (size_t)len), from = size - want;
+    char *buf = kmalloc(want + 1);
+    if (!buf)
+        return -ENOMEM;
+    size_t got = klog_read(from, buf, want);
+    size_t skip = 0;
+    if (from > 0) { /* a cut line is dropped, as Linux returns whole records only */
+        while (skip < got && buf[skip] != '\n')
+            skip++;
+        skip = MIN(skip + 1, got);
+    }
+    long ret = copy_to_user(ubuf, buf + skip, got - skip) ? -EFAULT : (long)(got - skip);
+    kfree(buf);
+    return ret;
+}
+
+SYSCALL_DEFINE3(syslog, int, type, char *, ubuf, int, len)
+{
+    /* Reading the log is open to everyone (dmesg_restrict=0); the rest needs privilege. */
+    bool reader = type == SYSLOG_ACTION_READ_ALL || type == SYSLOG_ACTION_SIZE_BUFFER;
+    if (!reader && !cred_is_root(&current_process()->cred))
+        return -EPERM;
+    switch (type) {
+    case SYSLOG_ACTION_CLOSE:
+    case SYSLOG_ACTION_OPEN:
+        return 0;
+    case SYSLOG_ACTION_READ_ALL:
+        if (!ubuf || len < 0)
+            return -EINVAL;
+        return len ? read_all(ubuf, len) : 0;
+    case SYSLOG_ACTION_CONSOLE_OFF:
+        console_loglevel = MIN_CONSOLE_LV;
+        return 0;
+    case SYSLOG_ACTION_CONSOLE_ON:
+        console_loglevel = DEFAULT_LEVEL;
+        return 0;
+    case SYSLOG_ACTION_CONSOLE_LEVEL:
+        if (len < 1 || len > 8)
+            return -EINVAL;
+        console_loglevel = MAX(len, MIN_CONSOLE_LV);
+        return 0;
+    case SYSLOG_ACTION_SIZE_UNREAD:
+        return (long)klog_size(); /* no destructive reads: everything is unread */
+    case SYSLOG_ACTION_SIZE_BUFFER:
+        return (long)klog_capacity();
+    default:
+        return -EINVAL; /* READ (2), READ_CLEAR (4) and CLEAR (5) are not supported */
+    }
+}
