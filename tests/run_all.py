@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "user"))
 import qemu  # noqa: E402
 import run_bench  # noqa: E402
 import suites as user_suites  # noqa: E402
+import procfs_check  # noqa: E402
 
 SCHED_POLICIES = ["rr", "mlfq", "cfs"]
 KTAP_TIMEOUT = 240
@@ -210,6 +211,7 @@ def main():
                   pool.submit(user_suites.kestrel_enabled, args.build, logs),
                   pool.submit(proc_init_boot, args.build, logs),
                   pool.submit(krun_script, args.build, logs),
+                  pool.submit(procfs_check.kestrel_procfs_tools, args.build, logs),
                   pool.submit(bench_quick_in_kestrel, args.build, logs)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())

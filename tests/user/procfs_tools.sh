@@ -1,0 +1,42 @@
+# The busybox tools that read /proc, /dev and the kernel log, run inside Kestrel; each section
+# starts with "== name". tests/user/procfs_check.py checks the values against each other and against
+# what the kernel logged at boot.
+sleep 600 &
+SLEEPER=$!
+echo "== ids"
+echo "shell $$ sleeper $SLEEPER"
+echo "== meminfo"
+cat /proc/meminfo
+echo "== free"
+free
+echo "== uptime"
+cat /proc/uptime
+uptime
+echo "== ps"
+ps
+echo "== top"
+top -bn1
+echo "== df"
+df
+echo "== mount"
+mount
+echo "== pidof"
+pidof sleep
+echo "== killall"
+killall sleep
+wait $SLEEPER
+echo "status $?"
+pidof sleep || echo "no sleep left"
+echo "== dmesg"
+dmesg
+echo "== stat"
+cat /proc/stat
+cat /proc/uptime
+echo "== selfstat"
+cat /proc/self/stat
+readlink /proc/self/cwd
+pwd -P
+readlink /dev/stdout
+readlink /proc/self/fd/1
+ls -l /proc/self/fd/1
+echo "== end"
