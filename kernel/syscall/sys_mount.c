@@ -193,7 +193,7 @@ static int statfs_inode(struct inode *inode, struct statfs *st)
         return err;
     st->f_type = (int64_t)sb->magic;
     st->f_fsid[0] = (int32_t)sb->dev;
-    struct mount *m = mount_of_root(sb->root);
+    struct mount *m = sb->root ? mount_of_root(sb->root) : NULL; /* pipes' superblock has no root */
     unsigned long mflags = m ? m->flags : 0;
     st->f_flags = ST_VALID | (sb->readonly ? ST_RDONLY : 0) | (mflags & (MS_NOSUID | MS_NODEV | MS_NOEXEC));
     if (!st->f_namelen)
