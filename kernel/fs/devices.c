@@ -1,5 +1,5 @@
-/* The built-in character devices (null, zero, full, random, urandom, and the console until the tty layer
- * registers its own) and devfs_populate, which makes the /dev nodes for every known device. */
+/* The built-in character devices (null, zero, full, random, urandom, kmsg, and the console until the tty
+ * layer registers its own) and devfs_populate, which makes the /dev nodes for every known device. */
 #include <kestrel/chardev.h>
 #include <kestrel/console.h>
 #include <kestrel/file.h>
@@ -136,9 +136,9 @@ struct devfs_node {
 #define DEVFS_MAX 32
 static struct devfs_node devfs_nodes[DEVFS_MAX] = {
     {"null", 1, 3, 0666},    {"zero", 1, 5, 0666}, {"full", 1, 7, 0666},    {"random", 1, 8, 0666},
-    {"urandom", 1, 9, 0666}, {"tty", 5, 0, 0666},  {"console", 5, 1, 0600},
+    {"urandom", 1, 9, 0666}, {"tty", 5, 0, 0666},  {"console", 5, 1, 0600}, {"kmsg", 1, 11, 0644},
 };
-static size_t devfs_count = 7;
+static size_t devfs_count = 8;
 static struct spinlock devfs_lock = SPINLOCK_INIT("devfs");
 
 void chardev_init_builtin(void)
@@ -151,6 +151,7 @@ void chardev_init_builtin(void)
     chardev_register(1, 7, &full_ops);
     chardev_register(1, 8, &random_ops);
     chardev_register(1, 9, &random_ops);
+    kmsg_register();
     chardev_register_fallback(5, 0, &console_fallback_ops);
     chardev_register_fallback(5, 1, &console_fallback_ops);
 }

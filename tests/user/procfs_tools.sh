@@ -29,6 +29,12 @@ echo "status $?"
 pidof sleep || echo "no sleep left"
 echo "== dmesg"
 dmesg
+echo "== kmsg"
+echo "<4>procfs-check marker" > /dev/kmsg
+dmesg | grep -c "procfs-check marker"
+dmesg -r | grep "procfs-check marker" | cut -c1-3
+grep "procfs-check marker" /dev/kmsg | cut -d, -f1
+head -n 1 /dev/kmsg | cut -d, -f1,2
 echo "== stat"
 cat /proc/stat
 cat /proc/uptime

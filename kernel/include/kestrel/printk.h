@@ -21,11 +21,20 @@ void vprintk(int level, const char *fmt, va_list ap);
 /* Writes raw text to the consoles without a timestamp or a log record (panic reports, KTAP). */
 void console_print(const char *fmt, ...) __printf(1, 2);
 
+/* The log ring holds records as syslog(2) gives them: "<level>[seconds.micros] text\n". */
 /* Copies up to n bytes of the log ring starting at offset; returns bytes copied (for dmesg). */
 size_t klog_read(size_t offset, char *dst, size_t n);
 size_t klog_size(void);
 /* The ring's size: the most the log keeps (syslog's SIZE_BUFFER). */
 size_t klog_capacity(void);
+/* /dev/kmsg readers: the position (bytes ever written) and sequence number of the oldest whole
+ * record; then one record per call into dst (its length, 0 when none is new, -EPIPE when the ring
+ * overwrote the record at *pos: the reader moves to the oldest, -EINVAL when n is too small). */
+void klog_reader_start(uint64_t *pos, uint64_t *seq);
+ssize_t klog_read_record(uint64_t *pos, uint64_t *seq, char *dst, size_t n);
+/* Removes the "<level>" prefixes from a stretch of the ring in place, returning the new length;
+ * state (0 before the first call) carries a prefix split between two stretches. */
+size_t klog_strip_levels(char *buf, size_t n, int *state);
 
 #define pr_emerg(...)  printk(LOG_EMERG, __VA_ARGS__)
 #define pr_err(...)    printk(LOG_ERR, __VA_ARGS__)
