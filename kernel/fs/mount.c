@@ -26,6 +26,13 @@ static struct mount *new_mount(struct super_block *sb, const char *source, unsig
 
 int mount_set_root(struct super_block *sb, const char *source, unsigned long flags)
 {
+    if (mounts && !mounts->mountpoint) { /* replaces the root's record */
+        struct mount *old = mounts;
+        mounts = old->next;
+        kfree(old);
+    }
+    if (!sb)
+        return 0;
     struct mount *m = new_mount(sb, source, flags);
     if (!m)
         return -ENOMEM;

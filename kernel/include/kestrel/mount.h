@@ -42,7 +42,8 @@ struct mount {
     struct mount *next; /* in mount order: /proc/mounts lists them so */
 };
 
-/* Records sb as the filesystem of the namespace root ("/"), source as /proc/mounts names it. */
+/* Records sb as the filesystem of the namespace root ("/"), source as /proc/mounts names it,
+ * replacing an earlier root; NULL removes the record (tests unmount that way). */
 int mount_set_root(struct super_block *sb, const char *source, unsigned long flags);
 /* Mounts sb over the directory mountpoint (the mount takes its own reference). */
 int mount_add(struct super_block *sb, struct inode *mountpoint, const char *source, unsigned long flags);
