@@ -56,12 +56,16 @@ static void release_resources(struct process *p, struct thread *t)
     struct files *files = p->files;
     struct inode *cwd = p->fs.cwd, *root = p->fs.root;
     struct mm *mm = p->mm;
+    struct file *exe = p->exe;
+    p->exe = NULL;
     p->files = NULL;
     p->fs.cwd = p->fs.root = NULL;
     p->mm = NULL;
     spin_unlock_irqrestore(&process_tree_lock, flags);
     if (files)
         files_put(files);
+    if (exe)
+        file_put(exe);
     vfs_lock(); /* inode references change under the VFS lock */
     if (cwd)
         inode_put(cwd);

@@ -5,6 +5,7 @@
 #include <arch/syscall.h>
 #include <kestrel/fs.h>
 #include <kestrel/kmalloc.h>
+#include <kestrel/file.h>
 #include <kestrel/panic.h>
 #include <kestrel/percpu.h>
 #include <kestrel/string.h>
@@ -197,6 +198,8 @@ void process_free_locked(struct process *p)
 
 void process_discard(struct process *p)
 {
+    if (p->exe)
+        file_put(p->exe);
     if (p->fs.cwd)
         inode_put(p->fs.cwd);
     if (p->fs.root)

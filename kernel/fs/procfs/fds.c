@@ -32,6 +32,13 @@ int proc_fd_link(struct pbuf *b, int pid, int fd)
             proc_put_file(f);
         return -ENOENT;
     }
+    int err = proc_file_path(b, f);
+    proc_put_file(f);
+    return err;
+}
+
+int proc_file_path(struct pbuf *b, struct file *f)
+{
     struct inode *inode = f->inode;
     int err = 0;
     if (inode->sb->magic == PIPEFS_MAGIC) {
@@ -45,7 +52,6 @@ int proc_fd_link(struct pbuf *b, int pid, int fd)
     } else {
         pb_printf(b, "anon_inode:[%llu]", (unsigned long long)inode->ino);
     }
-    proc_put_file(f);
     return err;
 }
 

@@ -50,6 +50,8 @@ void proc_snap_release(struct proc_snap *s);
 struct file;
 int proc_next_fd(int pid, int from, struct file **out);
 void proc_put_file(struct file *f);
+/* The path of an open file (what /proc/[pid]/fd/N and exe show). */
+int proc_file_path(struct pbuf *b, struct file *f);
 /* The link text of /proc/[pid]/fd/N. */
 int proc_fd_link(struct pbuf *b, int pid, int fd);
 /* Whether fd is open in pid (for lookups in /proc/[pid]/fd). */

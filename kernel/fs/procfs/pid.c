@@ -346,6 +346,21 @@ static int link_dir(struct pbuf *b, int pid, bool cwd)
     return err;
 }
 
+static int link_exe(struct pbuf *b, int pid)
+{
+    struct file *exe = NULL;
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
+    struct process *p = process_find(pid);
+    if (p && p->exe)
+        exe = vfs_file_get(p->exe);
+    spin_unlock_irqrestore(&process_tree_lock, flags);
+    if (!exe)
+        return p ? -ENOENT : -ESRCH;
+    int err = proc_file_path(b, exe);
+    proc_put_file(exe);
+    return err;
+}
+
 static int link_cwd(struct pbuf *b, int pid)
 {
     return link_dir(b, pid, true);
@@ -357,10 +372,15 @@ static int link_root(struct pbuf *b, int pid)
 }
 
 const struct proc_entry proc_pid_entries[] = {
-    {"stat", S_IFREG | 0444, show_stat, NULL},          {"status", S_IFREG | 0444, show_status, NULL},
-    {"cmdline", S_IFREG | 0444, show_cmdline, NULL},    {"comm", S_IFREG | 0444, show_comm, NULL},
-    {"environ", S_IFREG | 0400, show_environ, NULL},    {"maps", S_IFREG | 0444, show_maps, NULL},
-    {"mounts", S_IFREG | 0444, proc_show_mounts, NULL}, {"cwd", S_IFLNK | 0777, NULL, link_cwd},
+    {"stat", S_IFREG | 0444, show_stat, NULL},
+    {"status", S_IFREG | 0444, show_status, NULL},
+    {"cmdline", S_IFREG | 0444, show_cmdline, NULL},
+    {"comm", S_IFREG | 0444, show_comm, NULL},
+    {"environ", S_IFREG | 0400, show_environ, NULL},
+    {"maps", S_IFREG | 0444, show_maps, NULL},
+    {"mounts", S_IFREG | 0444, proc_show_mounts, NULL},
+    {"exe", S_IFLNK | 0777, NULL, link_exe},
+    {"cwd", S_IFLNK | 0777, NULL, link_cwd},
     {"root", S_IFLNK | 0777, NULL, link_root},
 };
 const size_t proc_pid_count = ARRAY_SIZE(proc_pid_entries);

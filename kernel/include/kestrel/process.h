@@ -10,6 +10,7 @@
 
 struct mm;      /* user address space: kestrel/uvm.h */
 struct files;   /* file-descriptor table: kestrel/file.h */
+struct file;    /* kestrel/vfs.h */
 struct inode;   /* kestrel/fs.h */
 struct sighand; /* signal dispositions: kestrel/signal.h */
 struct thread;
@@ -68,6 +69,7 @@ struct process {
     struct mm *mm;       /* owned by kernel/mm/uvm */
     struct files *files; /* owned by the file table */
     struct fs_context fs;
+    struct file *exe;        /* what the last execve ran (a reference), for /proc/[pid]/exe; NULL before */
     struct sighand *sighand; /* owned by kernel/proc/signal */
     uint64_t shared_pending; /* signals sent to the process as a whole (bit n-1 for signal n) */
     struct rlimit64 rlimits[RLIMIT_COUNT];
