@@ -145,7 +145,7 @@ def kestrel_program(build, logs, name, args, timeout):
 # The programs compared with the host inside Kestrel in make test. pebbles is left out until
 # threads (clone with CLONE_THREAD, behind Pebbles' thread_fork) exist; docs/userland.md says so.
 KESTREL_ENABLED = ["t_dev", "t_fds", "t_files", "t_ids", "t_memory", "t_pipes", "t_proc", "t_signals", "t_time",
-                   "t_mount"]
+                   "t_mount", "t_procfs"]
 
 
 def kestrel_enabled(build, logs):

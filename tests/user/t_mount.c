@@ -158,6 +158,10 @@ int main(void)
 {
     check_init();
     private_namespace();
+    /* Its own directory: in Kestrel the test programs share /tmp. */
+    mkdir("t_mount.d", 0755);
+    if (chdir("t_mount.d") != 0)
+        return 1;
     test_mount_errors();
     test_crossing();
     test_readonly();
