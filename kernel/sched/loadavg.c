@@ -3,6 +3,7 @@
  * load averages decay towards the number of runnable threads, with Linux's fixed-point constants
  * (exp(-5s/1min), exp(-5s/5min), exp(-5s/15min) in 11-bit fixed point). */
 #include "internal.h"
+#include <kestrel/process.h>
 #include <kestrel/sched.h>
 #include <kestrel/spinlock.h>
 #include <kestrel/thread.h>
@@ -28,7 +29,12 @@ static unsigned long decay(unsigned long load, unsigned long exp, unsigned long 
 
 void sched_account_tick(bool user_mode)
 {
-    bool idle = thread_current() == sched_idle_thread;
+    struct thread *cur = thread_current();
+    bool idle = cur == sched_idle_thread;
+    /* The running thread's process cannot go away under its own running thread. */
+    struct process *p = cur ? cur->user.proc : NULL;
+    if (p)
+        __atomic_add_fetch(user_mode ? &p->user_ticks : &p->system_ticks, 1, __ATOMIC_RELAXED);
     uint64_t flags = spin_lock_irqsave(&acct_lock);
     cpu_ticks[idle ? CPU_TIME_IDLE : user_mode ? CPU_TIME_USER : CPU_TIME_SYSTEM]++;
     if (--ticks_to_sample == 0) {

@@ -54,6 +54,8 @@ def check(sec, serial, wall_s):
     yield ("df/root-size", len(root) == 6 and abs(int(root[1]) - total // 2) <= 4, f"{root} vs MemTotal {total}")
     yield ("mount/proc", "proc on /proc type proc (rw)" in sec["mount"], f"{sec['mount']}")
     yield ("pidof/sleeper", sec["pidof"] == [sleeper], f"{sec['pidof']} vs {sleeper}")
+    # busybox runs applets through /proc/self/exe and names them with prctl(PR_SET_NAME).
+    yield ("exe/links", sec["exe"] == ["/bin/busybox", "/init", "sleep"], f"{sec['exe']}")
     yield ("killall/killed", sec["killall"][:2] == ["status 143", "no sleep left"], f"{sec['killall']}")
     dmesg = "\n".join(sec["dmesg"])
     yield ("dmesg/banner", re.search(r"\] Kestrel \S+ \(x86_64\) booting", dmesg) is not None, dmesg[:200])

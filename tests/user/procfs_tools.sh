@@ -22,6 +22,10 @@ echo "== mount"
 mount
 echo "== pidof"
 pidof sleep
+echo "== exe"
+readlink /proc/$SLEEPER/exe
+readlink /proc/1/exe
+cat /proc/$SLEEPER/comm
 echo "== killall"
 killall sleep
 wait $SLEEPER

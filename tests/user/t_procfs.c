@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #define NOBODY 65534
@@ -149,6 +150,20 @@ static void test_proc_dir(void)
     T_EQ("nobody/child", run_child(as_nobody, &pid), 0);
 }
 
+/* prctl(PR_SET_NAME) renames the process as /proc shows it (busybox relies on it), cut to 15 bytes. */
+static void test_prctl_name(void)
+{
+    char buf[64], name[16];
+    T_OK("prctl/set-name", prctl(PR_SET_NAME, "renamed-by-prctl-long"));
+    slurp("/proc/self/comm", buf, sizeof(buf));
+    T_TRUE("prctl/comm", strcmp(buf, "renamed-by-prct\n") == 0);
+    T_OK("prctl/get-name", prctl(PR_GET_NAME, name));
+    T_TRUE("prctl/get-name-value", strcmp(name, "renamed-by-prct") == 0);
+    slurp("/proc/self/stat", buf, sizeof(buf));
+    T_TRUE("prctl/stat-comm", strstr(buf, " (renamed-by-prct) ") != NULL);
+    T_ERR("prctl/set-name-efault", prctl(PR_SET_NAME, BAD_KERNEL), EFAULT);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -157,5 +172,6 @@ int main(int argc, char **argv)
     test_links();
     test_fd_dir();
     test_proc_dir();
+    test_prctl_name();
     return check_done("t_procfs");
 }

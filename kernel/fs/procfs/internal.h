@@ -38,6 +38,7 @@ struct proc_snap {
     struct cred cred;
     uint32_t umask;
     uint64_t start_ns, cpu_ns, child_cpu_ns;
+    uint64_t user_ticks, system_ticks;
     uint64_t sigpending, sigmask;
     struct mm *mm;
     struct inode *cwd, *root;

@@ -79,6 +79,8 @@ int proc_snapshot(int pid, unsigned what, struct proc_snap *s)
         s->start_ns = p->start_ns;
         s->cpu_ns = process_cpu_ns_locked(p);
         s->child_cpu_ns = p->cutime_ns + p->cstime_ns;
+        s->user_ticks = __atomic_load_n(&p->user_ticks, __ATOMIC_RELAXED);
+        s->system_ticks = __atomic_load_n(&p->system_ticks, __ATOMIC_RELAXED);
         take_refs(p, what, s);
     }
     spin_unlock_irqrestore(&process_tree_lock, flags);
@@ -162,6 +164,21 @@ static void mm_info(struct mm *mm, struct mm_info *i)
     mutex_unlock(&mm->lock);
 }
 
+/* The measured CPU time, in USER_HZ, split into user and system time in the ratio the timer's
+ * samples found (Linux's cputime_adjust does the same): all user time when nothing was sampled. */
+static void split_cpu_time(const struct proc_snap *s, uint64_t *ut, uint64_t *st)
+{
+    uint64_t total = s->cpu_ns / NS_PER_USER_HZ, sys = s->system_ticks, samples = s->user_ticks + sys;
+    /* Only the ratio matters: shrinking both keeps total * sys within 64 bits (total stays below
+     * 2^40 for centuries of CPU time). */
+    while (samples >= (1u << 24)) {
+        samples >>= 1;
+        sys >>= 1;
+    }
+    *st = samples ? MIN(total * sys / samples, total) : 0;
+    *ut = total - *st;
+}
+
 static int show_stat(struct pbuf *b, int pid)
 {
     struct proc_snap s;
@@ -170,12 +187,14 @@ static int show_stat(struct pbuf *b, int pid)
         return err;
     struct mm_info m;
     mm_info(s.mm, &m);
-    unsigned long long ut = s.cpu_ns / NS_PER_USER_HZ, cut = s.child_cpu_ns / NS_PER_USER_HZ;
-    /* Fields 1-22: identity, state, family, faults, times (all CPU time is counted as user time:
-     * the scheduler does not split it), priority, nice, threads, start time, size. */
-    pb_printf(b, "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %llu 0 %llu 0 20 0 %d 0 %llu %llu %llu ", s.pid,
-              s.comm, s.state, s.ppid, s.pgid, s.sid, ut, cut, s.nthreads,
-              (unsigned long long)(s.start_ns / NS_PER_USER_HZ), (unsigned long long)m.vsize,
+    uint64_t ut, st;
+    split_cpu_time(&s, &ut, &st);
+    unsigned long long cut = s.child_cpu_ns / NS_PER_USER_HZ;
+    /* Fields 1-22: identity, state, family, faults, times (children's all counted as user time),
+     * priority, nice, threads, start time, size. */
+    pb_printf(b, "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %llu %llu %llu 0 20 0 %d 0 %llu %llu %llu ", s.pid,
+              s.comm, s.state, s.ppid, s.pgid, s.sid, (unsigned long long)ut, (unsigned long long)st, cut,
+              s.nthreads, (unsigned long long)(s.start_ns / NS_PER_USER_HZ), (unsigned long long)m.vsize,
               (unsigned long long)m.rss_pages);
     /* 25-52: limits and layout, signals (shown in /proc/[pid]/status), scheduling, exit code. */
     pb_printf(b,

@@ -77,7 +77,11 @@ struct process {
     uint64_t start_ns;
     uint64_t utime_ns, stime_ns;   /* of its exited threads */
     uint64_t cutime_ns, cstime_ns; /* of its waited-for children */
-    struct spinlock lock;          /* protects the fields above that change after creation */
+    /* Timer ticks that found one of its threads running in user or kernel mode (the scheduler's
+     * tick accounting, kernel/sched/loadavg.c): the ratio splits the CPU time into user and system
+     * time for /proc, as Linux's tick sampling does. Changed atomically. */
+    uint64_t user_ticks, system_ticks;
+    struct spinlock lock; /* protects the fields above that change after creation */
 };
 
 /* Per-thread user-mode state, embedded in struct thread as `user` (kernel threads have proc NULL). */
