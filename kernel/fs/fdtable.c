@@ -237,16 +237,6 @@ bool fd_available(struct files *t, int limit)
     return free;
 }
 
-bool files_use_sb(struct files *t, const struct super_block *sb)
-{
-    bool used = false;
-    uint64_t flags = spin_lock_irqsave(&t->lock);
-    for (int fd = 0; fd < t->size && !used; fd++)
-        used = t->fd[fd] && t->fd[fd]->inode->sb == sb;
-    spin_unlock_irqrestore(&t->lock, flags);
-    return used;
-}
-
 struct file *fd_get(struct files *t, int fd)
 {
     struct file *f = NULL;

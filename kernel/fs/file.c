@@ -1,5 +1,6 @@
 /* Open file descriptions: open(2) with its flags, then read, write, lseek, getdents64 and the
  * other calls that work on an open file rather than a path. */
+#include <kestrel/mount.h>
 #include "internal.h"
 
 /* Linux caps one read or write at this many bytes (INT_MAX rounded down to a page). */
@@ -152,6 +153,7 @@ int vfs_open(struct inode *cwd, const char *path, int flags, uint32_t mode, stru
         }
     }
     remember_name(f, &nd);
+    mount_count_file(f, 1);
     nd_done(&nd);
     f->flags &= ~(uint32_t)(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
     *out = f;
@@ -176,6 +178,7 @@ void vfs_file_free(struct file *f)
 {
     if (f->ops && f->ops->release)
         f->ops->release(f);
+    mount_count_file(f, -1);
     inode_put(f->inode);
     if (f->dir)
         inode_put(f->dir);

@@ -98,6 +98,20 @@ struct inode *mount_cross_up(struct inode *dir)
     return dir;
 }
 
+static void count_files(const struct super_block *sb, int delta)
+{
+    for (struct mount *m = mounts; m; m = m->next)
+        if (m->sb == sb)
+            m->open_files += delta;
+}
+
+void mount_count_file(const struct file *f, int delta)
+{
+    count_files(f->inode->sb, delta);
+    if (f->dir && f->dir->sb != f->inode->sb)
+        count_files(f->dir->sb, delta);
+}
+
 int mount_remove(struct inode *root, bool (*busy)(struct super_block *sb))
 {
     struct mount *m = mount_of_root(root);
@@ -106,7 +120,7 @@ int mount_remove(struct inode *root, bool (*busy)(struct super_block *sb))
     for (struct mount *c = mounts; c; c = c->next)
         if (c->mountpoint && c->mountpoint->sb == m->sb)
             return -EBUSY;
-    if (busy && busy(m->sb))
+    if (m->open_files || (busy && busy(m->sb)))
         return -EBUSY;
     struct mount **link = &mounts;
     while (*link != m)

@@ -18,18 +18,15 @@
  * (every device-backed mount then fails with ENXIO, as for a device without a driver). */
 struct block_device *block_find_dev(uint32_t dev) __attribute__((weak));
 
-/* Whether a process has a file of sb open or uses a directory in it as cwd or root. Called with
- * the VFS lock held, which is what chdir and chroot take to change cwd and root. */
+/* Whether a process uses a directory in sb as cwd or root (open files are counted by the mount
+ * table). Called with the VFS lock held, which is what chdir and chroot take to change them. */
 static bool sb_in_use(struct super_block *sb)
 {
     bool used = false;
     uint64_t flags = spin_lock_irqsave(&process_tree_lock);
     process_for_each(p)
     {
-        if (p->state != PROCESS_ALIVE)
-            continue;
-        used = (p->fs.cwd && p->fs.cwd->sb == sb) || (p->fs.root && p->fs.root->sb == sb) ||
-               (p->files && files_use_sb(p->files, sb));
+        used = (p->fs.cwd && p->fs.cwd->sb == sb) || (p->fs.root && p->fs.root->sb == sb);
         if (used)
             break;
     }

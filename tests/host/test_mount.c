@@ -128,6 +128,12 @@ HTEST(mount_exdev_and_busy_at_mountpoints)
     struct file *f;
     HASSERT(t, vfs_open(NULL, "/mnt/x/f", O_CREAT | O_WRONLY, 0644, &f) == 0);
     vfs_close(f);
+    HASSERT(t, vfs_open(NULL, "/mnt/x/f", O_RDONLY, 0, &f) == 0);
+    HEXPECT_EQ(t, mount_remove(fx.a->root, NULL), -EBUSY); /* an open file inside */
+    vfs_close(f);
+    HASSERT(t, vfs_open(NULL, "/mnt/x", O_RDONLY, 0, &f) == 0);
+    HEXPECT_EQ(t, mount_remove(fx.a->root, NULL), -EBUSY); /* its root open */
+    vfs_close(f);
     HEXPECT_EQ(t, vfs_rename(NULL, "/mnt/x/f", NULL, "/mnt/f", 0), -EXDEV);
     HEXPECT_EQ(t, vfs_link(NULL, "/mnt/x/f", NULL, "/mnt/g", 0), -EXDEV);
     HEXPECT_EQ(t, vfs_rename(NULL, "/mnt/x", NULL, "/mnt/y", 0), -EBUSY); /* a mount point, as on Linux */

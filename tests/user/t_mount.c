@@ -68,7 +68,14 @@ static void test_crossing(void)
     T_EQ("fstatfs/tmpfs-magic", sf.f_type, TMPFS_MAGIC);
     T_ERR("umount2/open-file-ebusy", umount2("m", 0), EBUSY);
     T_OK("syncfs/ok", syscall(SYS_syncfs, fd));
+    T_EQ("mount/write-inside", write(fd, "data", 4), 4);
+    /* A mapping keeps the file open after close: still busy (a regression: it used to pass the
+     * check and make tmpfs find a referenced inode at unmount). */
+    void *map = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    T_TRUE("mount/mmap-inside", map != MAP_FAILED);
     close(fd);
+    T_ERR("umount2/mapped-file-ebusy", umount2("m", 0), EBUSY);
+    munmap(map, 4096);
     mkdir("m/sub", 0755);
     T_OK("mount/nested", mount("none", "m/sub", "tmpfs", 0, NULL));
     T_ERR("umount2/mount-below-ebusy", umount2("m", 0), EBUSY);

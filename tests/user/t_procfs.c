@@ -93,6 +93,15 @@ static void test_links(void)
 }
 
 /* Lists /proc/self/fd: the descriptors open right now, and only those. */
+/* procfs files are generated at each read: they cannot be mapped (a regression: a fault reading
+ * /proc/self/maps would lock the faulting address space twice). */
+static void test_no_mmap(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY);
+    T_ERR("mmap/proc-enodev", (long)mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0), ENODEV);
+    close(fd);
+}
+
 static void test_fd_dir(void)
 {
     int extra = open("/dev/null", O_RDONLY);
@@ -171,6 +180,7 @@ int main(int argc, char **argv)
     test_self_stat(argv[0]);
     test_links();
     test_fd_dir();
+    test_no_mmap();
     test_proc_dir();
     test_prctl_name();
     return check_done("t_procfs");

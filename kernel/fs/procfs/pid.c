@@ -2,6 +2,7 @@
  * process tree lock; the address space and directories are read through references taken there,
  * so the process may exit while its file is generated. */
 #include <kestrel/file.h>
+#include <kestrel/mutex.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/mount.h>
 #include <kestrel/process.h>
@@ -141,12 +142,27 @@ struct mm_info {
     uint64_t arg_start, arg_end, env_start, env_end;
 };
 
+/* procfs runs under the VFS lock (every read holds it), but the lock order is the address space
+ * first, then the VFS (a page fault reads file pages under its mm's lock): so the VFS lock is let
+ * go while another process's mm is locked. The inode being read stays, its file holds it. */
+static void mm_lock_outside_vfs(struct mm *mm)
+{
+    vfs_unlock();
+    mutex_lock(&mm->lock);
+}
+
+static void mm_unlock_back_to_vfs(struct mm *mm)
+{
+    mutex_unlock(&mm->lock);
+    vfs_lock();
+}
+
 static void mm_info(struct mm *mm, struct mm_info *i)
 {
     memset(i, 0, sizeof(*i));
     if (!mm)
         return;
-    mutex_lock(&mm->lock);
+    mm_lock_outside_vfs(mm);
     for (struct vma *v = vma_first(&mm->vmas); v; v = vma_next(v))
         i->vsize += v->end - v->start;
     i->rss_pages = mm->rss;
@@ -161,7 +177,7 @@ static void mm_info(struct mm *mm, struct mm_info *i)
     i->arg_end = mm->arg_end;
     i->env_start = mm->env_start;
     i->env_end = mm->env_end;
-    mutex_unlock(&mm->lock);
+    mm_unlock_back_to_vfs(mm);
 }
 
 /* The measured CPU time, in USER_HZ, split into user and system time in the ratio the timer's
@@ -257,19 +273,22 @@ static int show_comm(struct pbuf *b, int pid)
     return err;
 }
 
-/* Copies [start, end) of the process's memory: the strings exec put on its stack. */
+/* Copies [start, end) of the process's memory: the strings exec put on its stack. mm_copy_from
+ * takes the mm's lock, so the VFS lock is let go around it (see mm_lock_outside_vfs). */
 static int show_user_range(struct pbuf *b, struct mm *mm, uint64_t start, uint64_t end)
 {
     char chunk[256];
-    for (uint64_t at = start; at < end;) {
+    int err = 0;
+    vfs_unlock();
+    for (uint64_t at = start; at < end && !err;) {
         size_t n = (size_t)MIN(sizeof(chunk), end - at);
-        int err = mm_copy_from(mm, chunk, at, n);
-        if (err)
-            return err;
-        pb_putn(b, chunk, n);
+        err = mm_copy_from(mm, chunk, at, n);
+        if (!err)
+            pb_putn(b, chunk, n);
         at += n;
     }
-    return 0;
+    vfs_lock();
+    return err;
 }
 
 static int show_args(struct pbuf *b, int pid, bool environ)
@@ -326,10 +345,10 @@ static int show_maps(struct pbuf *b, int pid)
     if (err)
         return err;
     if (s.mm) {
-        mutex_lock(&s.mm->lock);
+        mm_lock_outside_vfs(s.mm);
         for (struct vma *v = vma_first(&s.mm->vmas); v; v = vma_next(v))
             show_vma(b, s.mm, v);
-        mutex_unlock(&s.mm->lock);
+        mm_unlock_back_to_vfs(s.mm);
     }
     proc_snap_release(&s);
     return 0;

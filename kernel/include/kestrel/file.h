@@ -37,8 +37,6 @@ int fd_install_at(struct files *files, int fd, struct file *f, int limit, bool c
 bool fd_available(struct files *files, int limit);
 /* The file at fd with a new reference (release it with file_put), or NULL when fd is not open. */
 struct file *fd_get(struct files *files, int fd);
-/* Whether some descriptor has a file of the filesystem sb open (umount's EBUSY). */
-bool files_use_sb(struct files *files, const struct super_block *sb);
 /* Closes fd: 0, or -EBADF when it was not open. */
 int fd_close(struct files *files, int fd);
 /* The close-on-exec flag: 0/1, or -EBADF. */

@@ -39,6 +39,7 @@ struct mount {
     struct inode *mountpoint; /* a reference to the covered directory; NULL for the root mount */
     unsigned long flags;      /* the MS_MNT_FLAGS part of mount(2)'s flags */
     char source[MOUNT_SOURCE_MAX];
+    long open_files;    /* open files with their inode or directory in sb: umount is EBUSY */
     struct mount *next; /* in mount order: /proc/mounts lists them so */
 };
 
@@ -57,9 +58,14 @@ struct inode *mount_cross_down(struct inode *inode);
 /* Going up: from the root of a mounted filesystem to the directory it covers (repeatedly, for
  * stacked mounts); any other inode comes back as it is. Borrowed pointers, no references. */
 struct inode *mount_cross_up(struct inode *dir);
+/* Open files pin the filesystems of their inode and of the directory they were opened in:
+ * vfs_open counts each new file (delta 1), its release uncounts it (delta -1). */
+struct file;
+void mount_count_file(const struct file *f, int delta);
 /* Removes the mount whose root is root: -EINVAL when it is no mount or the namespace root,
- * -EBUSY when something is mounted inside it or busy(sb) says it is in use. On success the mount
- * is gone and its superblock is the caller's to release (mount_release_sb). */
+ * -EBUSY when something is mounted inside it, a file in it is open (anywhere: a descriptor, a
+ * mapping, an executable) or busy(sb) says it is in use. On success the mount is gone and its
+ * superblock is the caller's to release (mount_release_sb). */
 int mount_remove(struct inode *root, bool (*busy)(struct super_block *sb));
 /* Frees a superblock no mount uses any more: super_ops->put_super. */
 void mount_release_sb(struct super_block *sb);
