@@ -150,8 +150,9 @@ static int show_stat(struct pbuf *b, int pid)
     int total, running;
     count_tasks(&total, &running);
     uint64_t boot = clock_realtime_ns() - time_ns();
-    pb_printf(b, "btime %llu\nprocesses %d\nprocs_running %d\nprocs_blocked 0\n",
-              (unsigned long long)(boot / NSEC_PER_SEC), process_last_pid(), running);
+    pb_printf(b, "btime %llu\nprocesses %llu\nprocs_running %d\nprocs_blocked 0\n",
+              (unsigned long long)(boot / NSEC_PER_SEC), (unsigned long long)process_created_count(),
+              running);
     return 0;
 }
 

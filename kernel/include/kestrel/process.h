@@ -112,8 +112,9 @@ extern struct qlink process_list;
     for (struct process *p = qlist_entry(process_list.next, struct process, all_link);                       \
          &p->all_link != &process_list; p = qlist_entry(p->all_link.next, struct process, all_link))
 
-/* The pid handed out last (/proc/loadavg). */
+/* The pid handed out last (/proc/loadavg), and how many processes were created since boot. */
 int process_last_pid(void);
+uint64_t process_created_count(void);
 /* The process the running thread belongs to, or NULL for a kernel thread. */
 struct process *current_process(void);
 /* Finds a live or zombie process by pid; NULL when none. Caller holds process_tree_lock. */
