@@ -1,6 +1,7 @@
 /* tmpfs and devtmpfs as filesystem types mount(2) can name. devtmpfs is a tmpfs that starts out
  * holding the device nodes (devfs_populate). Kernel only: statfs sizes tmpfs from the RAM. */
 #include <kestrel/chardev.h>
+#include <kestrel/mount.h>
 #include <kestrel/page.h>
 #include <kestrel/tmpfs.h>
 #include <uapi/statfs.h>
@@ -47,6 +48,15 @@ static int devtmpfs_type_mount(struct block_device *bd, unsigned long flags, con
 
 static struct fs_type tmpfs_type = {.name = "tmpfs", .mount = tmpfs_type_mount};
 static struct fs_type devtmpfs_type = {.name = "devtmpfs", .mount = devtmpfs_type_mount};
+
+uint64_t tmpfs_mounted_pages(void)
+{
+    uint64_t pages = 0;
+    for (struct mount *m = mount_first(); m; m = m->next)
+        if (m->sb->magic == TMPFS_MAGIC)
+            pages += tmpfs_pages_used(m->sb);
+    return pages;
+}
 
 void tmpfs_register(void)
 {

@@ -35,6 +35,7 @@ def check(sec, serial, wall_s):
            + 1024, f"MemTotal {total} kB, boot log {boot.group(0) if boot else 'missing'}")
     freeln = next((ln.split() for ln in sec["free"] if ln.startswith("Mem:")), [])
     yield ("free/total-is-meminfo", len(freeln) > 3 and int(freeln[1]) == total, f"{freeln} vs {total}")
+    yield ("free/shared-is-shmem", len(freeln) > 4 and int(freeln[4]) == mem.get("Shmem"), f"{freeln} vs {mem}")
     yield ("free/used-plus-free", len(freeln) > 3 and int(freeln[2]) + int(freeln[3]) + int(freeln[5]) == total,
            f"{freeln}")
     up = float(sec["uptime"][0].split()[0])

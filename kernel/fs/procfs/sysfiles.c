@@ -3,7 +3,6 @@
 #include <arch/cpu.h>
 #include <kestrel/clock.h>
 #include <kestrel/cmdline.h>
-#include <kestrel/mount.h>
 #include <kestrel/page.h>
 #include <kestrel/process.h>
 #include <kestrel/sched.h>
@@ -12,7 +11,6 @@
 #include <kestrel/time.h>
 #include <kestrel/tmpfs.h>
 #include <kestrel/version.h>
-#include <uapi/statfs.h>
 #include "internal.h"
 
 #define USER_HZ   100 /* the unit of /proc/stat's times and /proc/[pid]/stat's, as on Linux x86-64 */
@@ -23,20 +21,10 @@ static uint64_t ticks_to_user_hz(uint64_t ticks)
     return ticks * USER_HZ / TICK_HZ;
 }
 
-/* Pages holding tmpfs files: what Linux calls Shmem (and counts in Cached). VFS lock held. */
-static uint64_t tmpfs_pages(void)
-{
-    uint64_t pages = 0;
-    for (struct mount *m = mount_first(); m; m = m->next)
-        if (m->sb->magic == TMPFS_MAGIC)
-            pages += tmpfs_pages_used(m->sb);
-    return pages;
-}
-
 static int show_meminfo(struct pbuf *b, int pid)
 {
     (void)pid;
-    uint64_t total = pmm_total_pages(), free = pmm_free_pages(), shmem = tmpfs_pages();
+    uint64_t total = pmm_total_pages(), free = pmm_free_pages(), shmem = tmpfs_mounted_pages();
     pb_printf(b, "MemTotal:       %8llu kB\n", KB(total));
     pb_printf(b, "MemFree:        %8llu kB\n", KB(free));
     /* Nothing is reclaimable: tmpfs pages live as long as their files. */
