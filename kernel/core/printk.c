@@ -21,6 +21,7 @@ int console_loglevel = LOG_DEBUG;
 static uint8_t klog_mem[KLOG_SIZE];
 static uint64_t klog_written; /* bytes ever appended: the ring holds [written - len, written) */
 static uint64_t klog_records; /* records ever appended */
+static uint64_t klog_cleared; /* syslog's CLEAR: what was written before this is hidden from it */
 static struct ringbuf klog = {.data = klog_mem, .cap = KLOG_SIZE};
 /* Protects klog and keeps lines from different contexts from interleaving on the consoles. */
 static struct spinlock printk_lock = SPINLOCK_INIT("printk");
@@ -162,4 +163,20 @@ size_t klog_strip_levels(char *buf, size_t n, int *state)
         *state = c == '\n' ? 0 : 2;
     }
     return out;
+}
+
+void klog_clear(void)
+{
+    uint64_t flags = spin_lock_irqsave(&printk_lock);
+    klog_cleared = klog_written;
+    spin_unlock_irqrestore(&printk_lock, flags);
+}
+
+size_t klog_size_since_clear(void)
+{
+    uint64_t flags = spin_lock_irqsave(&printk_lock);
+    uint64_t start = klog_written - ringbuf_len(&klog);
+    size_t n = (size_t)(klog_written - MAX(start, klog_cleared));
+    spin_unlock_irqrestore(&printk_lock, flags);
+    return n;
 }

@@ -1,5 +1,5 @@
-/* syslog(2) (klogctl in libc) over the kernel log ring, for dmesg: reading the whole log, its size,
- * and the console log level. */
+/* syslog(2) (klogctl in libc) over the kernel log ring, for dmesg: reading (and clearing) the log,
+ * its size, and the console log level. */
 #include <kestrel/cred.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/printk.h>
@@ -11,6 +11,8 @@ enum {
     SYSLOG_ACTION_CLOSE = 0,
     SYSLOG_ACTION_OPEN = 1,
     SYSLOG_ACTION_READ_ALL = 3,
+    SYSLOG_ACTION_READ_CLEAR = 4,
+    SYSLOG_ACTION_CLEAR = 5,
     SYSLOG_ACTION_CONSOLE_OFF = 6,
     SYSLOG_ACTION_CONSOLE_ON = 7,
     SYSLOG_ACTION_CONSOLE_LEVEL = 8,
@@ -21,17 +23,23 @@ enum {
 #define DEFAULT_LEVEL  LOG_DEBUG /* what CONSOLE_ON restores */
 #define MIN_CONSOLE_LV 1         /* Linux's minimum_console_loglevel: emergencies always show */
 
-/* The newest len bytes of the log, starting at a line boundary, copied to ubuf. */
+/* The newest len bytes of the log written since the last CLEAR, starting at a record boundary,
+ * copied to ubuf. */
 static long read_all(char *ubuf, int len)
 {
-    size_t size = klog_size();
-    size_t want = MIN(size, (size_t)len), from = size - want;
+    size_t size = klog_size(), avail = klog_size_since_clear();
+    size_t want = MIN(avail, (size_t)len), from = size - want;
     char *buf = kmalloc(want + 1);
     if (!buf)
         return -ENOMEM;
     size_t got = klog_read(from, buf, want);
+    /* A record cut at the start (by len, or by the ring's overwriting) is dropped, as Linux returns
+     * whole records only: records start after a newline, and with their "<level>". */
+    char before = '\n';
+    if (from > 0)
+        klog_read(from - 1, &before, 1);
     size_t skip = 0;
-    if (from > 0) { /* a cut line is dropped, as Linux returns whole records only */
+    if (got && (before != '\n' || buf[0] != '<')) {
         while (skip < got && buf[skip] != '\n')
             skip++;
         skip = MIN(skip + 1, got);
@@ -52,9 +60,17 @@ SYSCALL_DEFINE3(syslog, int, type, char *, ubuf, int, len)
     case SYSLOG_ACTION_OPEN:
         return 0;
     case SYSLOG_ACTION_READ_ALL:
+    case SYSLOG_ACTION_READ_CLEAR: {
         if (!ubuf || len < 0)
             return -EINVAL;
-        return len ? read_all(ubuf, len) : 0;
+        long n = len ? read_all(ubuf, len) : 0;
+        if (n >= 0 && type == SYSLOG_ACTION_READ_CLEAR)
+            klog_clear();
+        return n;
+    }
+    case SYSLOG_ACTION_CLEAR:
+        klog_clear();
+        return 0;
     case SYSLOG_ACTION_CONSOLE_OFF:
         console_loglevel = MIN_CONSOLE_LV;
         return 0;
@@ -71,6 +87,6 @@ SYSCALL_DEFINE3(syslog, int, type, char *, ubuf, int, len)
     case SYSLOG_ACTION_SIZE_BUFFER:
         return (long)klog_capacity();
     default:
-        return -EINVAL; /* READ (2), READ_CLEAR (4) and CLEAR (5) are not supported */
+        return -EINVAL; /* the destructive, blocking READ (2) is not supported */
     }
 }

@@ -39,6 +39,9 @@ dmesg | grep -c "procfs-check marker"
 dmesg -r | grep "procfs-check marker" | cut -c1-3
 grep "procfs-check marker" /dev/kmsg | cut -d, -f1
 head -n 1 /dev/kmsg | cut -d, -f1,2
+dmesg -c > /dev/null
+echo "<6>after clear" > /dev/kmsg
+dmesg
 echo "== stat"
 cat /proc/stat
 cat /proc/uptime

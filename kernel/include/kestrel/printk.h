@@ -27,6 +27,10 @@ size_t klog_read(size_t offset, char *dst, size_t n);
 size_t klog_size(void);
 /* The ring's size: the most the log keeps (syslog's SIZE_BUFFER). */
 size_t klog_capacity(void);
+/* syslog's CLEAR: the log written so far stops counting for klog_size_since_clear (the newest
+ * bytes of the ring that syslog's READ_ALL may return); /dev/kmsg readers still see it all. */
+void klog_clear(void);
+size_t klog_size_since_clear(void);
 /* /dev/kmsg readers: the position (bytes ever written) and sequence number of the oldest whole
  * record; then one record per call into dst (its length, 0 when none is new, -EPIPE when the ring
  * overwrote the record at *pos: the reader moves to the oldest, -EINVAL when n is too small). */
