@@ -16,6 +16,8 @@ struct kmsg_reader {
 
 static int kmsg_open(struct file *f)
 {
+    if ((f->flags & O_ACCMODE) != O_WRONLY && !klog_may_read())
+        return -EPERM;
     struct kmsg_reader *r = kmalloc(sizeof(*r));
     if (!r)
         return -ENOMEM;

@@ -49,11 +49,16 @@ static long read_all(char *ubuf, int len)
     return ret;
 }
 
+bool klog_may_read(void)
+{
+    /* As with Debian's kernel.dmesg_restrict=1: the log may hold addresses and secrets. */
+    struct process *p = current_process();
+    return !p || cred_is_root(&p->cred);
+}
+
 SYSCALL_DEFINE3(syslog, int, type, char *, ubuf, int, len)
 {
-    /* Reading the log is open to everyone (dmesg_restrict=0); the rest needs privilege. */
-    bool reader = type == SYSLOG_ACTION_READ_ALL || type == SYSLOG_ACTION_SIZE_BUFFER;
-    if (!reader && !cred_is_root(&current_process()->cred))
+    if (!klog_may_read())
         return -EPERM;
     switch (type) {
     case SYSLOG_ACTION_CLOSE:

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/klog.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
@@ -126,15 +127,41 @@ static void test_fd_dir(void)
     T_EQ("fd-dir/only-open", others, 0);
 }
 
-/* Another user may not read root's environment (it may hold secrets). */
+/* Another user may not read root's environment, nor the kernel log (dmesg_restrict=1). */
 static void as_nobody(void *arg)
 {
     int parent = *(int *)arg;
-    char path[64];
+    char path[64], buf[64];
     if (setuid(NOBODY) != 0)
         return;
     snprintf(path, sizeof(path), "/proc/%d/environ", parent);
     T_ERR("environ/other-user-eacces", open(path, O_RDONLY), EACCES);
+    T_ERR("syslog/nonroot-read-eperm", klogctl(3, buf, sizeof(buf)), EPERM);
+    T_ERR("syslog/nonroot-size-eperm", klogctl(10, NULL, 0), EPERM);
+}
+
+/* The kernel log through syslog(2) and /dev/kmsg, in Linux's formats. Nothing is cleared. */
+static void test_syslog(void)
+{
+    static char buf[1 << 16];
+    T_TRUE("syslog/size-buffer", klogctl(10, NULL, 0) > 0);
+    T_ERR("syslog/read-null-einval", klogctl(3, NULL, 16), EINVAL);
+    T_ERR("syslog/read-negative-einval", klogctl(3, buf, -1), EINVAL);
+    T_EQ("syslog/read-zero", klogctl(3, buf, 0), 0);
+    T_ERR("syslog/unknown-einval", klogctl(42, NULL, 0), EINVAL);
+    T_ERR("syslog/level-0-einval", klogctl(8, NULL, 0), EINVAL);
+    int n = klogctl(3, buf, sizeof(buf) - 1);
+    T_TRUE("syslog/read-all", n > 0 && buf[0] == '<' && buf[n - 1] == '\n');
+    int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+    n = fd >= 0 ? (int)read(fd, buf, sizeof(buf) - 1) : -1;
+    buf[n > 0 ? n : 0] = '\0';
+    unsigned level, seq;
+    unsigned long long usec;
+    char flag;
+    T_TRUE("kmsg/record-format", sscanf(buf, "%u,%u,%llu,%c", &level, &seq, &usec, &flag) == 4 &&
+                                     (flag == '-' || flag == 'c') && buf[n - 1] == '\n');
+    T_ERR("kmsg/small-buffer-einval", read(fd, buf, 4), EINVAL);
+    close(fd);
 }
 
 static void test_proc_dir(void)
@@ -183,5 +210,6 @@ int main(int argc, char **argv)
     test_no_mmap();
     test_proc_dir();
     test_prctl_name();
+    test_syslog();
     return check_done("t_procfs");
 }

@@ -31,6 +31,9 @@ size_t klog_capacity(void);
  * bytes of the ring that syslog's READ_ALL may return); /dev/kmsg readers still see it all. */
 void klog_clear(void);
 size_t klog_size_since_clear(void);
+/* Whether the calling process may read the log (syslog(2), /dev/kmsg): root only, as Linux with
+ * dmesg_restrict=1 (Debian's setting). */
+bool klog_may_read(void);
 /* /dev/kmsg readers: the position (bytes ever written) and sequence number of the oldest whole
  * record; then one record per call into dst (its length, 0 when none is new, -EPIPE when the ring
  * overwrote the record at *pos: the reader moves to the oldest, -EINVAL when n is too small). */
