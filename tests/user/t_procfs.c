@@ -136,6 +136,10 @@ static void as_nobody(void *arg)
         return;
     snprintf(path, sizeof(path), "/proc/%d/environ", parent);
     T_ERR("environ/other-user-eacces", open(path, O_RDONLY), EACCES);
+    snprintf(path, sizeof(path), "/proc/%d/fd/0", parent);
+    T_ERR("fd/other-user-link-eacces", readlink(path, buf, sizeof(buf)), EACCES);
+    snprintf(path, sizeof(path), "/proc/%d/fd", parent);
+    T_ERR("fd/other-user-dir-eacces", open(path, O_RDONLY | O_DIRECTORY), EACCES);
     T_ERR("syslog/nonroot-read-eperm", klogctl(3, buf, sizeof(buf)), EPERM);
     T_ERR("syslog/nonroot-size-eperm", klogctl(10, NULL, 0), EPERM);
 }

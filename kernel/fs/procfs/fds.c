@@ -24,15 +24,28 @@ bool proc_fd_exists(int pid, int fd)
     return true;
 }
 
+/* Another user's open files are not theirs to see. */
+static int may_see_fds(int pid)
+{
+    struct proc_snap s;
+    int err = proc_snapshot(pid, 0, &s);
+    if (err)
+        return err;
+    return proc_may_inspect(&s) ? 0 : -EACCES;
+}
+
 int proc_fd_link(struct pbuf *b, int pid, int fd)
 {
+    int err = may_see_fds(pid);
+    if (err)
+        return err;
     struct file *f = NULL;
     if (proc_next_fd(pid, fd, &f) != fd) {
         if (f)
             proc_put_file(f);
         return -ENOENT;
     }
-    int err = proc_file_path(b, f);
+    err = proc_file_path(b, f);
     proc_put_file(f);
     return err;
 }
@@ -57,6 +70,9 @@ int proc_file_path(struct pbuf *b, struct file *f)
 
 int proc_fd_readdir(int pid, uint64_t *pos, uint64_t ino_base, filldir_t emit, void *ctx)
 {
+    int err = may_see_fds(pid);
+    if (err)
+        return err;
     for (int fd; (fd = proc_next_fd(pid, (int)(*pos - FD_POS), NULL)) >= 0;) {
         char name[12];
         int n = ksnprintf(name, sizeof(name), "%d", fd);

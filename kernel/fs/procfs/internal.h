@@ -45,6 +45,9 @@ struct proc_snap {
 };
 int proc_snapshot(int pid, unsigned what, struct proc_snap *s);
 void proc_snap_release(struct proc_snap *s);
+/* Whether the calling process may look at the process's environment and open files: root, or the
+ * process's owner (Linux asks for ptrace rights; Kestrel has no ptrace). */
+bool proc_may_inspect(const struct proc_snap *s);
 
 /* The lowest descriptor >= from open in pid, and when out is set the file there (a reference for
  * proc_put_file); -1 when none. */

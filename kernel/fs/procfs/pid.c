@@ -125,6 +125,12 @@ void proc_put_file(struct file *f)
         vfs_file_free(f);
 }
 
+bool proc_may_inspect(const struct proc_snap *s)
+{
+    struct process *me = current_process();
+    return !me || cred_is_root(&me->cred) || me->cred.euid == s->cred.uid;
+}
+
 void proc_snap_release(struct proc_snap *s)
 {
     if (s->mm)
@@ -297,9 +303,8 @@ static int show_args(struct pbuf *b, int pid, bool environ)
     int err = proc_snapshot(pid, SNAP_MM, &s);
     if (err)
         return err;
-    const struct cred *me = current_process() ? &current_process()->cred : NULL;
-    /* The environment may hold secrets: its owner and root only (Linux asks for ptrace rights). */
-    if (environ && me && !cred_is_root(me) && me->euid != s.cred.uid)
+    /* The environment may hold secrets. */
+    if (environ && !proc_may_inspect(&s))
         err = -EACCES;
     else if (s.mm) {
         struct mm_info m;
