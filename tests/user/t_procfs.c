@@ -175,6 +175,8 @@ static void test_proc_dir(void)
     struct stat st;
     T_TRUE("pid-dir", stat(path, &st) == 0 && S_ISDIR(st.st_mode));
     T_ERR("no-such-pid-enoent", stat("/proc/999999999", &st), ENOENT);
+    T_ERR("leading-zero-enoent", stat("/proc/01", &st), ENOENT);
+    T_ERR("fd-leading-zero-enoent", stat("/proc/self/fd/01", &st), ENOENT);
     DIR *d = opendir("/proc");
     int found = 0;
     struct dirent *e;

@@ -81,10 +81,10 @@ static bool pid_alive(int pid)
     return true;
 }
 
-/* The decimal number name names, or -1. */
+/* The decimal number name names, or -1 ("01" names nothing, as on Linux). */
 static int parse_number(const char *name, size_t len)
 {
-    if (len == 0 || len > 9)
+    if (len == 0 || len > 9 || (name[0] == '0' && len > 1))
         return -1;
     int n = 0;
     for (size_t i = 0; i < len; i++) {
