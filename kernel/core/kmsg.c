@@ -62,31 +62,42 @@ static size_t format_record(const char *rec, size_t len, uint64_t seq, char *out
     return (size_t)n + text;
 }
 
+/* One record, formatted, or 0 when none is new; the reader's position moves past it only when it
+ * fits in count bytes (Linux wants a whole record per read, and keeps it for the next). */
+static ssize_t read_one(struct kmsg_reader *r, char *rec, void *buf, size_t count)
+{
+    uint64_t pos = r->pos, seq = r->seq;
+    ssize_t n = klog_read_record(&r->pos, &r->seq, rec, KMSG_LINE);
+    if (n <= 0)
+        return n;
+    char *out = rec + KMSG_LINE;
+    size_t len = format_record(rec, (size_t)n, seq, out, KMSG_LINE);
+    if (len > count) {
+        r->pos = pos;
+        r->seq = seq;
+        return -EINVAL;
+    }
+    memcpy(buf, out, len);
+    return (ssize_t)len;
+}
+
+/* Blocks for the next record unless nowait (then EAGAIN), as Linux does. */
 static ssize_t kmsg_read(struct file *f, void *buf, size_t count, bool nowait)
 {
     struct kmsg_reader *r = f->private;
     char *rec = kmalloc(2 * KMSG_LINE);
     if (!rec)
         return -ENOMEM;
-    uint64_t pos = r->pos, seq = r->seq;
-    ssize_t n = klog_read_record(&r->pos, &r->seq, rec, KMSG_LINE);
-    if (n > 0) {
-        char *out = rec + KMSG_LINE;
-        size_t len = format_record(rec, (size_t)n, seq, out, KMSG_LINE);
-        if (len > count) {
-            r->pos = pos; /* Linux wants the whole record in one read, and keeps it for the next */
-            r->seq = seq;
-            n = -EINVAL;
-        } else {
-            memcpy(buf, out, len);
-            n = (ssize_t)len;
+    ssize_t n;
+    while ((n = read_one(r, rec, buf, count)) == 0) {
+        if (nowait) {
+            n = -EAGAIN;
+            break;
         }
-    } else if (n == 0 && nowait) {
-        n = -EAGAIN;
+        n = klog_wait_after(r->pos);
+        if (n)
+            break;
     }
-    /* A blocking read with nothing new returns 0 (end of file) where Linux waits for the next
-     * record: waking readers from printk, which runs in any context (interrupts, under the
-     * scheduler lock), needs a deferred wake-up Kestrel does not have yet. */
     kfree(rec);
     return n;
 }

@@ -9,6 +9,8 @@
 #include <kestrel/format.h>
 #include <kestrel/printk.h>
 #include <kestrel/ringbuf.h>
+#include <kestrel/sched.h>
+#include <kestrel/waitqueue.h>
 #include <kestrel/spinlock.h>
 #include <kestrel/time.h>
 #include <uapi/errno.h>
@@ -22,9 +24,21 @@ static uint8_t klog_mem[KLOG_SIZE];
 static uint64_t klog_written; /* bytes ever appended: the ring holds [written - len, written) */
 static uint64_t klog_records; /* records ever appended */
 static uint64_t klog_cleared; /* syslog's CLEAR: what was written before this is hidden from it */
+/* /dev/kmsg readers waiting for the next record. */
+static struct waitqueue klog_wait = WAITQUEUE_INIT(klog_wait, "kmsg");
 static struct ringbuf klog = {.data = klog_mem, .cap = KLOG_SIZE};
 /* Protects klog and keeps lines from different contexts from interleaving on the consoles. */
 static struct spinlock printk_lock = SPINLOCK_INIT("printk");
+
+/* printk runs in every context, the scheduler's own included (its lock held): there the waiters
+ * are woken with the lock the scheduler already holds, anywhere else the wake takes it. */
+static void wake_log_readers(void)
+{
+    if (sched_lock_held())
+        wq_wake_all_locked(&klog_wait);
+    else
+        wq_wake_all(&klog_wait);
+}
 
 void vprintk(int level, const char *fmt, va_list ap)
 {
@@ -47,6 +61,7 @@ void vprintk(int level, const char *fmt, va_list ap)
     if (level < console_loglevel)
         console_write_all(line, n);
     spin_unlock_irqrestore(&printk_lock, flags);
+    wake_log_readers();
 }
 
 void printk(int level, const char *fmt, ...)
@@ -179,4 +194,9 @@ size_t klog_size_since_clear(void)
     size_t n = (size_t)(klog_written - MAX(start, klog_cleared));
     spin_unlock_irqrestore(&printk_lock, flags);
     return n;
+}
+
+int klog_wait_after(uint64_t pos)
+{
+    return wait_event_interruptible(&klog_wait, __atomic_load_n(&klog_written, __ATOMIC_RELAXED) > pos);
 }

@@ -65,6 +65,8 @@ def check(sec, serial, wall_s):
     yield ("kmsg/write-dmesg-read", sec["kmsg"][:4] == ["1", "<4>", "4", "5,0"], f"{sec['kmsg']}")
     # dmesg -c (syslog READ_CLEAR) leaves only what is logged after it.
     yield ("dmesg/clear", len(sec["kmsg"]) == 5 and sec["kmsg"][4].endswith("] after clear"), f"{sec['kmsg']}")
+    # A reader of /dev/kmsg gets a record logged later, and is still waiting for more when killed.
+    yield ("kmsg/reader-waits", sec["kmsgwait"] == ["status 143", "5"], f"{sec['kmsgwait']}")
     cpu = sec["stat"][0].split()
     up2 = float(sec["stat"][-1].split()[0])
     ticks = sum(int(x) for x in cpu[1:5])

@@ -42,6 +42,15 @@ head -n 1 /dev/kmsg | cut -d, -f1,2
 dmesg -c > /dev/null
 echo "<6>after clear" > /dev/kmsg
 dmesg
+echo "== kmsgwait"
+cat /dev/kmsg > /tmp/kmsg.out &
+READER=$!
+echo "<5>late record" > /dev/kmsg
+until grep -q "late record" /tmp/kmsg.out; do sleep 1; done
+kill $READER
+wait $READER
+echo "status $?"
+grep "late record" /tmp/kmsg.out | cut -d, -f1
 echo "== stat"
 cat /proc/stat
 cat /proc/uptime

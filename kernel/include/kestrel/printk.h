@@ -39,6 +39,8 @@ bool klog_may_read(void);
  * overwrote the record at *pos: the reader moves to the oldest, -EINVAL when n is too small). */
 void klog_reader_start(uint64_t *pos, uint64_t *seq);
 ssize_t klog_read_record(uint64_t *pos, uint64_t *seq, char *dst, size_t n);
+/* Sleeps until something is logged past pos: 0, or -ERESTARTSYS when a signal came first. */
+int klog_wait_after(uint64_t pos);
 /* Removes the "<level>" prefixes from a stretch of the ring in place, returning the new length;
  * state (0 before the first call) carries a prefix split between two stretches. */
 size_t klog_strip_levels(char *buf, size_t n, int *state);
