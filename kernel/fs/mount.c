@@ -74,11 +74,6 @@ static struct mount *top_mount_on(const struct inode *dir)
     return top;
 }
 
-bool mount_is_mountpoint(const struct inode *dir)
-{
-    return top_mount_on(dir) != NULL;
-}
-
 struct inode *mount_cross_down(struct inode *inode)
 {
     struct mount *m;

@@ -50,8 +50,6 @@ int mount_set_root(struct super_block *sb, const char *source, unsigned long fla
 int mount_add(struct super_block *sb, struct inode *mountpoint, const char *source, unsigned long flags);
 /* The mount whose filesystem root is root (NULL when root is not the root of a mount). */
 struct mount *mount_of_root(const struct inode *root);
-/* Whether some mount covers dir. */
-bool mount_is_mountpoint(const struct inode *dir);
 /* Going down: the root of what is mounted on inode (stacked mounts followed to the top), or inode
  * itself. Consumes the reference to inode and returns one to the result. */
 struct inode *mount_cross_down(struct inode *inode);
