@@ -14,14 +14,7 @@
 
 bool proc_fd_exists(int pid, int fd)
 {
-    struct file *f = NULL;
-    if (proc_next_fd(pid, fd, &f) != fd) {
-        if (f)
-            proc_put_file(f);
-        return false;
-    }
-    proc_put_file(f);
-    return true;
+    return proc_next_fd(pid, fd, NULL) == fd;
 }
 
 /* Another user's open files are not theirs to see. */

@@ -304,7 +304,6 @@ static int proc_mount(struct block_device *bd, unsigned long flags, const char *
         kfree(sb);
         return err;
     }
-    sb->root->ino = INO_ROOT;
     *out = sb;
     return 0;
 }
