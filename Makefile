@@ -119,6 +119,7 @@ HOST_LIB_SRCS += kernel/fs/fstype.c
 HOST_LIB_SRCS += kernel/fs/bcache.c
 HOST_LIB_SRCS += kernel/fs/permission.c
 HOST_LIB_SRCS += $(filter-out %_test.c,$(wildcard kernel/fs/ext2/*.c))
+HOST_LIB_SRCS += kernel/fs/mount.c
 HOST_LIB_SRCS += kernel/fs/initramfs.c
 HOST_LIB_SRCS += $(wildcard kernel/fs/fat/*.c)
 HOST_LIB_SRCS += kernel/proc/elf.c

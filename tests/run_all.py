@@ -20,6 +20,7 @@ import qemu  # noqa: E402
 import run_bench  # noqa: E402
 import suites as user_suites  # noqa: E402
 import block_suite  # noqa: E402
+import procfs_check  # noqa: E402
 
 SCHED_POLICIES = ["rr", "mlfq", "cfs"]
 KTAP_TIMEOUT = 240
@@ -212,6 +213,7 @@ def main():
                   pool.submit(user_suites.kestrel_enabled, args.build, logs),
                   pool.submit(proc_init_boot, args.build, logs),
                   pool.submit(krun_script, args.build, logs),
+                  pool.submit(procfs_check.kestrel_procfs_tools, args.build, logs),
                   pool.submit(bench_quick_in_kestrel, args.build, logs),
                   pool.submit(block_suite.run, args.build, logs),
                   pool.submit(block_suite.run_intx, args.build, logs)]

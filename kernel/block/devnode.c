@@ -169,9 +169,7 @@ int blockdev_populate(struct inode *dev_dir)
 {
     int ret = 0;
     for (struct block_device *bd = block_first(); bd; bd = bd->next) {
-        vfs_lock();
         int err = vfs_mknod(dev_dir, bd->name, S_IFBLK | 0660, bd->dev);
-        vfs_unlock();
         if (err && err != -EEXIST && !ret)
             ret = err;
     }

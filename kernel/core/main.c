@@ -10,6 +10,7 @@
 #include <kestrel/cmdline.h>
 #include <kestrel/crash.h>
 #include <kestrel/ext2.h>
+#include <kestrel/fat.h>
 #include <kestrel/irq.h>
 #include <kestrel/keyboard.h>
 #include <kestrel/ktest.h>
@@ -84,7 +85,8 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     sched_init(); /* from here on this flow is the thread "main"; interrupts are on */
     proc_init();  /* system-call entry and per-CPU data, before anything can enter user mode */
     pci_init();   /* finds the disks; their drivers sleep on interrupts, so after sched_init */
-    ext2_init();  /* filesystem types, registered before anything can mount */
+    ext2_init();  /* disk filesystem types, registered before anything can mount */
+    fat_init();
 
     const char *crash = cmdline_get("crash");
     if (crash)

@@ -85,12 +85,13 @@ static void replay_log(void)
 {
     char buf[REPLAY_CHUNK];
     size_t total = klog_size(), off = 0;
+    int state = 0;
     while (off < total) {
         size_t got = klog_read(off, buf, MIN(sizeof(buf), total - off));
         if (!got)
             break;
-        textgrid_put(&grid, buf, got);
         off += got;
+        textgrid_put(&grid, buf, klog_strip_levels(buf, got, &state));
     }
     textgrid_flush(&grid);
 }

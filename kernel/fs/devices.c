@@ -1,5 +1,5 @@
-/* The built-in character devices (null, zero, full, random, urandom, and the console until the tty layer
- * registers its own) and devfs_populate, which makes the /dev nodes for every known device. */
+/* The built-in character devices (null, zero, full, random, urandom, kmsg, and the console until the tty
+ * layer registers its own) and devfs_populate, which makes the /dev nodes for every known device. */
 #include <kestrel/blkdev.h>
 #include <kestrel/chardev.h>
 #include <kestrel/console.h>
@@ -137,9 +137,9 @@ struct devfs_node {
 #define DEVFS_MAX 32
 static struct devfs_node devfs_nodes[DEVFS_MAX] = {
     {"null", 1, 3, 0666},    {"zero", 1, 5, 0666}, {"full", 1, 7, 0666},    {"random", 1, 8, 0666},
-    {"urandom", 1, 9, 0666}, {"tty", 5, 0, 0666},  {"console", 5, 1, 0600},
+    {"urandom", 1, 9, 0666}, {"tty", 5, 0, 0666},  {"console", 5, 1, 0600}, {"kmsg", 1, 11, 0644},
 };
-static size_t devfs_count = 7;
+static size_t devfs_count = 8;
 static struct spinlock devfs_lock = SPINLOCK_INIT("devfs");
 
 void chardev_init_builtin(void)
@@ -152,6 +152,7 @@ void chardev_init_builtin(void)
     chardev_register(1, 7, &full_ops);
     chardev_register(1, 8, &random_ops);
     chardev_register(1, 9, &random_ops);
+    kmsg_register();
     chardev_register_fallback(5, 0, &console_fallback_ops);
     chardev_register_fallback(5, 1, &console_fallback_ops);
 }
@@ -174,18 +175,30 @@ int devfs_add(const char *name, uint32_t major, uint32_t minor, uint32_t mode)
     return ret;
 }
 
+/* The links every Linux /dev has: descriptors through procfs. */
+static const char *const devfs_links[][2] = {
+    {"fd", "/proc/self/fd"},
+    {"stdin", "/proc/self/fd/0"},
+    {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"},
+};
+
+/* An existing name is left alone: populating twice, or over an initramfs's /dev, is fine. */
+static int keep_first_error(int ret, int err)
+{
+    return err && err != -EEXIST && !ret ? err : ret;
+}
+
 int devfs_populate(struct inode *dev_dir)
 {
     chardev_init_builtin();
     int ret = 0;
     for (size_t i = 0; i < __atomic_load_n(&devfs_count, __ATOMIC_ACQUIRE); i++) {
         const struct devfs_node *n = &devfs_nodes[i];
-        vfs_lock();
-        int err = vfs_mknod(dev_dir, n->name, S_IFCHR | n->mode, vfs_mkdev(n->major, n->minor));
-        vfs_unlock();
-        if (err && err != -EEXIST && !ret)
-            ret = err;
+        ret = keep_first_error(ret,
+                               vfs_mknod(dev_dir, n->name, S_IFCHR | n->mode, vfs_mkdev(n->major, n->minor)));
     }
-    int err = blockdev_populate(dev_dir);
-    return ret ? ret : err;
+    for (size_t i = 0; i < ARRAY_SIZE(devfs_links); i++)
+        ret = keep_first_error(ret, vfs_symlink(devfs_links[i][1], dev_dir, devfs_links[i][0]));
+    return keep_first_error(ret, blockdev_populate(dev_dir));
 }

@@ -1,5 +1,6 @@
 /* Open file descriptions: open(2) with its flags, then read, write, lseek, getdents64 and the
  * other calls that work on an open file rather than a path. */
+#include <kestrel/mount.h>
 #include "internal.h"
 
 /* Linux caps one read or write at this many bytes (INT_MAX rounded down to a page). */
@@ -32,6 +33,8 @@ static int open_last(struct nameidata *nd, int flags, uint32_t mode, struct inod
                 struct inode *dir = nd->dir;
                 if (dir->nlink == 0)
                     return -ENOENT;
+                if (dir->sb->readonly)
+                    return -EROFS;
                 err = vfs_may_create(dir);
                 if (err)
                     return err;
@@ -85,6 +88,8 @@ static int may_open_kind(struct nameidata *nd, struct inode *inode, int flags)
             return -EISDIR;
         return 0;
     case S_IFREG:
+        if (inode->sb->readonly && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)))
+            return -EROFS;
         return 0;
     case S_IFCHR:
     case S_IFBLK:
@@ -118,6 +123,20 @@ static int may_open(struct nameidata *nd, struct inode *inode, int flags, bool c
     return vfs_permission(inode, open_access(flags, exec));
 }
 
+/* Keeps the directory and the last name the open went through (a path name is only ever needed
+ * for /proc/[pid]/fd, so it is rebuilt from these then). Failing to keep it is not an error. */
+static void remember_name(struct file *f, const struct nameidata *nd)
+{
+    if (nd->last.type != LAST_NORM)
+        return;
+    f->name = kmalloc(nd->last.len + 1);
+    if (!f->name)
+        return;
+    memcpy(f->name, nd->last.name, nd->last.len);
+    f->name[nd->last.len] = '\0';
+    f->dir = inode_get(nd->dir);
+}
+
 static int do_open(struct inode *cwd, const char *path, int flags, uint32_t mode, bool exec,
                    struct file **out)
 {
@@ -145,8 +164,8 @@ static int do_open(struct inode *cwd, const char *path, int flags, uint32_t mode
         if (!f)
             err = -ENOMEM;
     }
-    nd_done(&nd);
     if (err) {
+        nd_done(&nd);
         if (inode)
             inode_put(inode);
         return err;
@@ -157,11 +176,15 @@ static int do_open(struct inode *cwd, const char *path, int flags, uint32_t mode
     if (!(flags & O_PATH) && (S_ISCHR(inode->mode) || S_ISBLK(inode->mode) || S_ISFIFO(inode->mode))) {
         err = vfs_open_special(f);
         if (err) {
+            nd_done(&nd);
             inode_put(inode);
             kfree(f);
             return err;
         }
     }
+    remember_name(f, &nd);
+    mount_count_file(f, 1);
+    nd_done(&nd);
     f->flags &= ~(uint32_t)(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
     *out = f;
     return 0;
@@ -195,7 +218,11 @@ void vfs_file_free(struct file *f)
 {
     if (f->ops && f->ops->release)
         f->ops->release(f);
+    mount_count_file(f, -1);
     inode_put(f->inode);
+    if (f->dir)
+        inode_put(f->dir);
+    kfree(f->name);
     kfree(f);
 }
 

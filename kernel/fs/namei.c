@@ -1,5 +1,6 @@
 /* Path resolution with Linux's rules: absolute and relative paths, "." and "..", repeated and
  * trailing slashes, symlinks (at most SYMLOOP_MAX per resolution), NAME_MAX and PATH_MAX. */
+#include <kestrel/mount.h>
 #include <kestrel/panic.h>
 #include "internal.h"
 
@@ -19,8 +20,12 @@ void nd_init(struct nameidata *nd, struct inode *start)
     if (!start)
         start = vfs_root();
     BUG_ON(!start);
-    /* Before a root is set (early boot, in-kernel tests), a filesystem's own root serves. */
-    nd->root = vfs_root() ? vfs_root() : start->sb->root;
+    /* The calling process's root (chroot) when it has one; before a root is set (early boot,
+     * in-kernel tests), a filesystem's own root serves. */
+    struct inode *root = vfs_task_root ? vfs_task_root() : NULL;
+    if (!root)
+        root = vfs_root();
+    nd->root = root ? root : start->sb->root;
     nd->dir = inode_get(start);
 }
 
@@ -71,7 +76,10 @@ static int lookup_one(struct nameidata *nd, const char *name, size_t len, enum l
         *out = inode_get(dir);
         return 0;
     case LAST_DOTDOT:
-        /* ".." never leaves the namespace root (nor, later, a chroot). */
+        /* ".." never leaves the root (the namespace's or a chroot's). At the root of a mounted
+         * filesystem it is the parent of the directory the mount covers. */
+        if (dir != nd->root)
+            dir = mount_cross_up(dir);
         if (dir == nd->root) {
             *out = inode_get(dir);
             return 0;
@@ -80,7 +88,10 @@ static int lookup_one(struct nameidata *nd, const char *name, size_t len, enum l
     case LAST_NORM:
         break;
     }
-    return dir->ops->lookup(dir, name, len, out);
+    int err = dir->ops->lookup(dir, name, len, out);
+    if (!err)
+        *out = mount_cross_down(*out);
+    return err;
 }
 
 /* Reads a link's body into a fresh PATH_MAX buffer, counting the link against SYMLOOP_MAX. */

@@ -1,6 +1,7 @@
 /* Pipes and FIFOs: a ring buffer, the two ends as open files, blocking with wait queues, polling,
  * and the FIFO open protocol (each end waits for the other). Anonymous pipes get an inode of a
  * private pipe filesystem so fstat works on them. */
+#include <uapi/statfs.h>
 #include <kestrel/file.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/mutex.h>
@@ -241,6 +242,7 @@ int pipe_create(int flags, struct file **rd, struct file **wr)
     vfs_lock(); /* inode numbers and the superblock's counters */
     if (!pipe_sb_ready) {
         super_init(&pipe_sb);
+        pipe_sb.magic = PIPEFS_MAGIC;
         pipe_sb_ready = true;
     }
     inode_init(inode, &pipe_sb, &pipe_inode_ops, S_IFIFO | 0600);

@@ -40,7 +40,23 @@ struct tmpfs_inode {
     };
 };
 
+/* The superblock with the count statfs reports. */
+struct tmpfs_sb {
+    struct super_block sb;
+    uint64_t pages; /* data pages of every file together */
+};
+
 static const struct inode_ops tmpfs_ops;
+
+static struct tmpfs_sb *TS(struct super_block *sb)
+{
+    return container_of(sb, struct tmpfs_sb, sb);
+}
+
+uint64_t tmpfs_pages_used(struct super_block *sb)
+{
+    return TS(sb)->pages;
+}
 
 static struct tmpfs_inode *T(struct inode *inode)
 {
@@ -102,6 +118,7 @@ static void *page_get(struct tmpfs_inode *ti, uint64_t index, bool whole)
         if (!(*slot = whole ? kmalloc(TMPFS_PAGE_SIZE) : kzalloc(TMPFS_PAGE_SIZE)))
             return NULL;
         ti->file.pages++;
+        TS(ti->vfs.sb)->pages++;
         ti->vfs.blocks = ti->file.pages * (TMPFS_PAGE_SIZE / 512);
     }
     return *slot;
@@ -119,8 +136,10 @@ static void free_pages_from(struct tmpfs_inode *ti, void **node, unsigned level,
             continue;
         if (level > 1)
             free_pages_from(ti, node[i], level - 1, child_base, first);
-        else
+        else {
             ti->file.pages--;
+            TS(ti->vfs.sb)->pages--;
+        }
         if (child_base >= first) {
             kfree(node[i]);
             node[i] = NULL;
@@ -571,13 +590,15 @@ static const struct inode_ops tmpfs_ops = {
 
 int tmpfs_mount(struct super_block **out)
 {
-    struct super_block *sb = kmalloc(sizeof(*sb));
-    if (!sb)
+    struct tmpfs_sb *ts = kmalloc(sizeof(*ts));
+    if (!ts)
         return -ENOMEM;
+    struct super_block *sb = &ts->sb;
     super_init(sb);
+    ts->pages = 0;
     struct tmpfs_inode *root = new_inode(sb, S_IFDIR | 0755);
     if (!root) {
-        kfree(sb);
+        kfree(ts);
         return -ENOMEM;
     }
     root->dir.parent = &root->vfs;
@@ -614,5 +635,5 @@ void tmpfs_unmount(struct super_block *sb)
     inode_put(root);
     if (sb->live_inodes)
         panic("tmpfs: unmount with %llu inode(s) still referenced", (unsigned long long)sb->live_inodes);
-    kfree(sb);
+    kfree(TS(sb));
 }

@@ -35,6 +35,8 @@ static int inode_getattr(struct inode *inode, struct stat *st)
 
 int vfs_inode_setattr(struct inode *inode, struct iattr *attr)
 {
+    if (inode->sb->readonly)
+        return -EROFS;
     if (inode->ops->setattr)
         return inode->ops->setattr(inode, attr);
     if (attr->valid & ATTR_SIZE)
@@ -105,6 +107,9 @@ static int prepare_create(struct nameidata *nd, const char *path, bool is_dir)
     /* A removed directory (a process's cwd, say) stays empty for good. */
     if (nd->dir->nlink == 0)
         return -ENOENT;
+    /* Linux looks for an existing name first: EEXIST wins over EROFS, EROFS over EACCES. */
+    if (nd->dir->sb->readonly)
+        return -EROFS;
     return vfs_may_create(nd->dir);
 }
 
@@ -235,6 +240,10 @@ int vfs_unlink(struct inode *cwd, const char *path)
         err = -EISDIR;
         goto out;
     }
+    if (nd.dir->sb->readonly) {
+        err = -EROFS;
+        goto out;
+    }
     err = nd_lookup_last(&nd, &victim);
     if (err)
         goto out;
@@ -275,6 +284,10 @@ int vfs_rmdir(struct inode *cwd, const char *path)
         goto out;
     case LAST_NORM:
         break;
+    }
+    if (nd.dir->sb->readonly) {
+        err = -EROFS;
+        goto out;
     }
     err = nd_lookup_last(&nd, &victim);
     if (err)
@@ -381,6 +394,10 @@ int vfs_rename(struct inode *oldcwd, const char *oldpath, struct inode *newcwd, 
         goto out;
     if (od.dir->sb != nd.dir->sb) {
         err = -EXDEV;
+        goto out;
+    }
+    if (od.dir->sb->readonly) {
+        err = -EROFS;
         goto out;
     }
     if (od.last.type != LAST_NORM) {

@@ -19,6 +19,7 @@ struct exec_image {
     char *data;
     size_t size;
     uint32_t uid, gid, mode; /* the file's owner and mode, for set-user-ID and set-group-ID */
+    struct file *file;       /* the open executable (a reference): becomes the process's exe */
 };
 
 /* Checks that path names an executable regular file and reads it whole. */
@@ -51,9 +52,11 @@ static int read_image(const char *path, struct exec_image *img)
             err = n < 0 ? (int)n : -EIO;
     }
     vfs_unlock();
-    file_put(f);
-    if (err)
+    img->file = f;
+    if (err) {
+        file_put(f);
         kfree(img->data);
+    }
     return err;
 }
 
@@ -139,12 +142,20 @@ static bool exec_cred(const struct cred *old, const struct exec_image *img, stru
 }
 
 /* Past the point of no return: the process takes the new memory and starts over at entry. */
-static void exec_commit(struct mm *mm, vaddr_t entry, vaddr_t sp, const char *execfn, const struct cred *cred)
+static void exec_commit(struct mm *mm, vaddr_t entry, vaddr_t sp, const char *execfn, const struct cred *cred,
+                        struct file *exe)
 {
     struct thread *t = thread_current();
     struct process *p = t->user.proc;
     p->cred = *cred;
     struct mm *old = p->mm;
+    /* Swapped under the tree lock, under which procfs takes its reference. */
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
+    struct file *old_exe = p->exe;
+    p->exe = vfs_file_get(exe);
+    spin_unlock_irqrestore(&process_tree_lock, flags);
+    if (old_exe)
+        file_put(old_exe);
     /* Interrupts off so no switch sees the new mm without the new bases, or the reverse. */
     uint64_t irq = irq_save();
     p->mm = mm;
@@ -205,7 +216,7 @@ static int exec_elf(const struct exec_image *img, char *const argv[], char *cons
         if (mm)
             mm_put(mm);
     } else {
-        exec_commit(mm, entry, sp, execfn, cred);
+        exec_commit(mm, entry, sp, execfn, cred, img->file);
     }
     kfree(cred);
     kfree(info);
@@ -223,6 +234,7 @@ static int exec_at_depth(const char *path, char *const argv[], char *const envp[
         err = exec_script(&img, path, argv, envp, execfn, depth);
     else
         err = exec_elf(&img, argv, envp, execfn);
+    file_put(img.file);
     kfree(img.data);
     return err;
 }

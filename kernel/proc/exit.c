@@ -44,17 +44,29 @@ void process_vfork_release(struct process *p)
 /* Everything a zombie does not need. Sleeps (files, memory): no lock held. */
 static void release_resources(struct process *p)
 {
-    if (p->files) {
-        files_put(p->files);
-        p->files = NULL;
-    }
-    if (p->fs.cwd)
-        inode_put(p->fs.cwd);
-    if (p->fs.root)
-        inode_put(p->fs.root);
-    p->fs.cwd = p->fs.root = NULL;
+    /* Detached under the tree lock, so that whoever looks at another process under it (procfs,
+     * umount's busy check) either sees them and takes a reference, or sees NULL. The mm goes
+     * first, so no switch loads it again. */
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
+    struct files *files = p->files;
+    struct inode *cwd = p->fs.cwd, *root = p->fs.root;
     struct mm *mm = p->mm;
-    p->mm = NULL; /* first, so no switch loads it again */
+    struct file *exe = p->exe;
+    p->exe = NULL;
+    p->files = NULL;
+    p->fs.cwd = p->fs.root = NULL;
+    p->mm = NULL;
+    spin_unlock_irqrestore(&process_tree_lock, flags);
+    if (files)
+        files_put(files);
+    if (exe)
+        file_put(exe);
+    vfs_lock(); /* inode references change under the VFS lock */
+    if (cwd)
+        inode_put(cwd);
+    if (root)
+        inode_put(root);
+    vfs_unlock();
     if (mm)
         mm_put(mm);
     if (signal_exit && p->sighand)

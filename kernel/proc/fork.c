@@ -47,6 +47,7 @@ static int copy_process_state(struct process *child, struct process *parent, uin
     child->fs.umask = parent->fs.umask;
     child->fs.cwd = parent->fs.cwd ? inode_get(parent->fs.cwd) : NULL;
     child->fs.root = parent->fs.root ? inode_get(parent->fs.root) : NULL;
+    child->exe = parent->exe ? vfs_file_get(parent->exe) : NULL;
     child->exit_signal = (int)(flags & CSIGNAL);
     child->did_exec = false;
 

@@ -3,6 +3,7 @@
  * the init= path (default /init, then the usual fallbacks) with the console on fds 0, 1 and 2, the
  * command line's "key=value" words as its environment and the words after "--" as its arguments. */
 #include "internal.h"
+#include <kestrel/blkdev.h>
 #include <kestrel/bootinfo.h>
 #include <kestrel/chardev.h>
 #include <kestrel/cmdline.h>
@@ -10,6 +11,8 @@
 #include <kestrel/initramfs.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/mm.h>
+#include <kestrel/mount.h>
+#include <kestrel/procfs.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
 #include <kestrel/string.h>
@@ -30,34 +33,96 @@ static const struct cred *process_cred(void)
     return p ? &p->cred : NULL;
 }
 
-/* The tmpfs root with the initramfs unpacked into it, and /dev populated. */
-static int root_setup(struct inode **out)
+/* A filesystem on the disk the root= parameter names (/dev/vda1, sda1), of the type rootfstype=
+ * names or else the first disk filesystem type that recognises it, as Linux tries them. */
+static int mount_disk_root(const char *root, struct super_block **out)
+{
+    struct block_device *bd = block_find(root);
+    if (!bd) {
+        pr_err("init: root=%s: no such block device\n", root);
+        return -ENODEV;
+    }
+    unsigned long flags = cmdline_get("ro") ? MS_RDONLY : 0;
+    const char *want = cmdline_get("rootfstype");
+    int err = -EINVAL;
+    for (struct fs_type *t = fs_type_first(); t; t = t->next) {
+        if (!t->needs_device || (want && strcmp(t->name, want) != 0))
+            continue;
+        err = t->mount(bd, flags, NULL, out);
+        if (!err) {
+            (*out)->type = t;
+            pr_info("init: root: %s on %s%s\n", t->name, root, flags ? " (read-only)" : "");
+            return mount_set_root(*out, root, flags);
+        }
+    }
+    pr_err("init: root=%s: no filesystem type could mount it (error %d)\n", root, err);
+    return err;
+}
+
+static int mount_tmpfs_root(struct super_block **out)
 {
     if (boot_info.nmodules == 0)
-        return -ENOENT;
+        return -ENOENT; /* an empty tmpfs holds no init */
+    struct fs_type *tmpfs = fs_type_find("tmpfs");
+    int err = tmpfs->mount(NULL, 0, NULL, out);
+    if (err)
+        return err;
+    (*out)->type = tmpfs;
+    return mount_set_root(*out, "tmpfs", 0); /* not "rootfs": df and mount skip that name */
+}
+
+/* /dev on a tmpfs root is a directory of that tmpfs, filled here. A disk root gets a devtmpfs
+ * mounted over its /dev instead, so device nodes never go to the disk (Linux's devtmpfs.mount). */
+static int dev_setup(bool disk_root)
+{
+    struct inode *dev;
+    int err = vfs_lookup(NULL, "/dev", 0, &dev);
+    if (err == -ENOENT && !disk_root) {
+        vfs_mkdir(NULL, "/dev", 0755);
+        err = vfs_lookup(NULL, "/dev", 0, &dev);
+    }
+    if (err)
+        return err;
+    chardev_init_builtin();
+    vfs_lock();
+    if (disk_root) {
+        struct fs_type *t = fs_type_find("devtmpfs");
+        struct super_block *sb;
+        err = t->mount(NULL, 0, NULL, &sb);
+        if (!err) {
+            sb->type = t;
+            err = mount_add(sb, dev, "devtmpfs", 0);
+        }
+    } else {
+        err = devfs_populate(dev);
+    }
+    inode_put(dev);
+    vfs_unlock();
+    return err;
+}
+
+/* The root filesystem: the disk root= names, or a tmpfs. The initramfs, when the boot loader
+ * passed one, is unpacked onto it either way (onto a disk root it brings extra files, as tools/krun
+ * does); then /dev is populated. */
+static int root_setup(struct inode **out)
+{
+    tmpfs_register();
+    procfs_register();
+    const char *root = cmdline_get("root");
     struct super_block *sb;
-    int err = tmpfs_mount(&sb);
+    int err = root ? mount_disk_root(root, &sb) : mount_tmpfs_root(&sb);
     if (err)
         return err;
     vfs_set_root(sb->root);
     vfs_set_clock(vfs_realtime_clock);
     vfs_set_cred_source(process_cred);
-    const struct boot_module *m = &boot_info.modules[0];
-    err = initramfs_unpack(sb->root, phys_to_virt(m->start), m->end - m->start);
-    if (err)
-        pr_warn("init: initramfs: error %d (unpacked what it could)\n", err);
-    struct inode *dev;
-    if (vfs_lookup(NULL, "/dev", 0, &dev) == -ENOENT) {
-        vfs_mkdir(NULL, "/dev", 0755);
-        err = vfs_lookup(NULL, "/dev", 0, &dev);
-    } else {
-        err = 0;
+    if (boot_info.nmodules > 0) {
+        const struct boot_module *m = &boot_info.modules[0];
+        err = initramfs_unpack(sb->root, phys_to_virt(m->start), m->end - m->start);
+        if (err)
+            pr_warn("init: initramfs: error %d (unpacked what it could)\n", err);
     }
-    if (!err) {
-        chardev_init_builtin();
-        err = devfs_populate(dev);
-        inode_put(dev);
-    }
+    err = dev_setup(root != NULL);
     if (err)
         pr_warn("init: /dev: error %d\n", err);
     *out = sb->root;

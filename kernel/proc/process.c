@@ -5,6 +5,7 @@
 #include <arch/syscall.h>
 #include <kestrel/fs.h>
 #include <kestrel/kmalloc.h>
+#include <kestrel/file.h>
 #include <kestrel/panic.h>
 #include <kestrel/percpu.h>
 #include <kestrel/string.h>
@@ -27,6 +28,7 @@ static bool pid_hash_ready;
  * reused only when its count is zero, so a new process can never join an old group by accident. */
 static uint16_t pid_uses[PID_MAX];
 static int last_pid;
+static uint64_t processes_created; /* since boot (/proc/stat); under process_tree_lock */
 
 #define RLIM_INF (~0ull)
 /* Linux's defaults for init (RLIMIT_NPROC and SIGPENDING are scaled to memory there). */
@@ -125,6 +127,16 @@ static int pid_alloc_locked(void)
     return 0;
 }
 
+uint64_t process_created_count(void)
+{
+    return __atomic_load_n(&processes_created, __ATOMIC_RELAXED);
+}
+
+int process_last_pid(void)
+{
+    return __atomic_load_n(&last_pid, __ATOMIC_RELAXED);
+}
+
 struct process *process_alloc(void)
 {
     struct process *p = kzalloc(sizeof(*p));
@@ -179,6 +191,7 @@ int process_register(struct process *p, struct process *parent)
         qlist_push_back(&parent->children, &p->sibling);
     qlist_push_back(hash_bucket(pid), &p->hash_link);
     qlist_push_back(&process_list, &p->all_link);
+    processes_created++;
     spin_unlock_irqrestore(&process_tree_lock, flags);
     return 0;
 }
@@ -224,6 +237,8 @@ void process_free_locked(struct process *p)
 
 void process_discard(struct process *p)
 {
+    if (p->exe)
+        file_put(p->exe);
     if (p->fs.cwd)
         inode_put(p->fs.cwd);
     if (p->fs.root)

@@ -3,6 +3,7 @@
 #include "internal.h"
 #include <arch/boot.h>
 #include <arch/cpu.h>
+#include <arch/trap.h>
 #include <kestrel/clock.h>
 #include <kestrel/cmdline.h>
 #include <kestrel/panic.h>
@@ -193,7 +194,7 @@ static int idle_main(void *unused)
 
 static void tick_hook(struct trap_frame *f)
 {
-    (void)f;
+    sched_account_tick((f->cs & 3) == 3); /* interrupted ring 3: user time */
     sched_tick();
 }
 

@@ -625,11 +625,6 @@ SYSCALL_DEFINE1(fdatasync, int, fd)
     return sync_fd(fd);
 }
 
-SYSCALL_DEFINE0(sync)
-{
-    return 0;
-}
-
 /* sendfile: in_fd to out_fd through the kernel, from *offset (advanced) or in_fd's position. */
 static long do_sendfile(struct file *out, struct file *in, int64_t *pos, size_t count)
 {

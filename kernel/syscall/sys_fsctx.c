@@ -1,9 +1,10 @@
-/* The per-process filesystem context: umask, the working directory (chdir, fchdir) and getcwd, which
- * rebuilds the path by walking ".." up to the root and finding each directory's name in its parent
- * (directories know their parent, not their name). */
+/* The per-process filesystem context: umask, the working directory (chdir, fchdir), getcwd (the
+ * path rebuilt by vfs_dir_path) and the root directory (chroot). */
+#include "sys_file.h"
 #include <kestrel/cred.h>
 #include <kestrel/file.h>
 #include <kestrel/kmalloc.h>
+#include <kestrel/mount.h>
 #include <kestrel/process.h>
 #include <kestrel/string.h>
 #include <kestrel/syscall.h>
@@ -71,84 +72,16 @@ SYSCALL_DEFINE1(fchdir, int, fd)
     return err;
 }
 
-struct find_name {
-    uint64_t ino;
-    char *name; /* NAME_MAX + 1 bytes */
-    bool found;
-};
-
-static bool match_ino(void *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
-                      uint64_t next_pos)
-{
-    (void)dtype, (void)next_pos;
-    struct find_name *fn = ctx;
-    bool dots = (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
-    if (dots || ino != fn->ino)
-        return true;
-    memcpy(fn->name, name, len);
-    fn->name[len] = '\0';
-    fn->found = true;
-    return false;
-}
-
-/* Prepends "/name" of dir (found in parent) at *pos, which moves down towards buf. */
-static int prepend_name(struct inode *parent, struct inode *dir, char *buf, char **pos, char *name)
-{
-    struct find_name fn = {dir->ino, name, false};
-    uint64_t rpos = 0;
-    int err = parent->ops->readdir(parent, &rpos, match_ino, &fn);
-    if (err)
-        return err;
-    if (!fn.found)
-        return -ENOENT; /* dir was removed: it has no path any more */
-    size_t len = strlen(name);
-    if ((size_t)(*pos - buf) < len + 1)
-        return -ENAMETOOLONG;
-    *pos -= len;
-    memcpy(*pos, name, len);
-    *--*pos = '/';
-    return 0;
-}
-
-/* Builds the path of the working directory at the end of buf (size bytes); *start gets its first
- * byte. VFS lock held. */
-static int build_cwd(struct process *p, char *buf, size_t size, char **start, char *name)
-{
-    struct inode *root = p->fs.root ? p->fs.root : vfs_root();
-    struct inode *cur = inode_get(p->fs.cwd ? p->fs.cwd : root);
-    char *pos = buf + size;
-    *--pos = '\0';
-    int err = 0;
-    while (cur != root) {
-        struct inode *parent;
-        err = cur->ops->lookup(cur, "..", 2, &parent);
-        if (err)
-            break;
-        if (parent == cur) { /* the top of a filesystem that is not our root */
-            inode_put(parent);
-            break;
-        }
-        err = prepend_name(parent, cur, buf, &pos, name);
-        inode_put(cur);
-        cur = parent;
-        if (err)
-            break;
-    }
-    inode_put(cur);
-    if (!err && pos == buf + size - 1)
-        *--pos = '/';
-    *start = pos;
-    return err;
-}
-
 SYSCALL_DEFINE2(getcwd, char *, ubuf, size_t, size)
 {
-    char *buf = kmalloc(PATH_MAX), *name = kmalloc(NAME_MAX + 1);
-    long err = buf && name ? 0 : -ENOMEM;
+    char *buf = kmalloc(PATH_MAX);
+    long err = buf ? 0 : -ENOMEM;
     char *start = NULL;
     if (!err) {
+        struct process *p = current_process();
         vfs_lock();
-        err = build_cwd(current_process(), buf, PATH_MAX, &start, name);
+        struct inode *root = p->fs.root ? p->fs.root : vfs_root();
+        err = vfs_dir_path(root, p->fs.cwd ? p->fs.cwd : root, buf, PATH_MAX, &start);
         vfs_unlock();
     }
     if (!err) {
@@ -160,7 +93,44 @@ SYSCALL_DEFINE2(getcwd, char *, ubuf, size_t, size)
         else
             err = (long)len;
     }
-    kfree(name);
     kfree(buf);
+    return err;
+}
+
+struct inode *vfs_task_root(void)
+{
+    struct process *p = current_process();
+    return p ? p->fs.root : NULL;
+}
+
+/* chroot(2): the path must name a searchable directory; only root may change its root. */
+SYSCALL_DEFINE1(chroot, const char *, upath)
+{
+    struct upath path;
+    long err = path_get(&path, upath, false);
+    if (err)
+        return err;
+    struct process *p = current_process();
+    struct inode *dir;
+    vfs_lock();
+    err = vfs_lookup(p->fs.cwd, path.name, 0, &dir);
+    if (!err) {
+        if (!S_ISDIR(dir->mode))
+            err = -ENOTDIR;
+        else
+            err = cred_permission(&p->cred, dir->uid, dir->gid, dir->mode, 1);
+        if (!err && !cred_is_root(&p->cred))
+            err = -EPERM;
+        if (err) {
+            inode_put(dir);
+        } else {
+            struct inode *old = p->fs.root;
+            p->fs.root = dir;
+            if (old)
+                inode_put(old);
+        }
+    }
+    vfs_unlock();
+    path_put(&path);
     return err;
 }

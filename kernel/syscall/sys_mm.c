@@ -5,6 +5,7 @@
 #include <kestrel/mm.h>
 #include <kestrel/process.h>
 #include <kestrel/syscall.h>
+#include <uapi/statfs.h>
 #include <kestrel/uaccess.h>
 #include <kestrel/uvm.h>
 #include <kestrel/vm.h>
@@ -38,6 +39,8 @@ static long mmap_file(int fd, int prot, int flags, struct file **out)
         err = -EACCES;
     else if (f->ops || !S_ISREG(f->inode->mode))
         err = -ENODEV; /* pipes, devices and directories cannot be mapped */
+    else if (f->inode->sb->magic == PROC_SUPER_MAGIC)
+        err = -ENODEV; /* generated at each read, as on Linux (and a fault could not read them) */
     if (err) {
         file_put(f);
         return err;

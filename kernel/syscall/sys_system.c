@@ -5,7 +5,10 @@
 #include <kestrel/page.h>
 #include <kestrel/printk.h>
 #include <kestrel/random.h>
+#include <kestrel/sched.h>
+#include <kestrel/file.h>
 #include <kestrel/string.h>
+#include <kestrel/tmpfs.h>
 #include <kestrel/syscall.h>
 #include <kestrel/time.h>
 #include <kestrel/uaccess.h>
@@ -218,7 +221,14 @@ SYSCALL_DEFINE1(sysinfo, struct sysinfo_k *, uinfo)
     si.uptime = (int64_t)(time_ns() / NSEC_PER_SEC);
     si.totalram = pmm_total_pages();
     si.freeram = pmm_free_pages();
+    vfs_lock();
+    si.sharedram = tmpfs_mounted_pages();
+    vfs_unlock();
     si.mem_unit = 4096;
+    unsigned long loads[3];
+    sched_loadavg(loads);
+    for (int i = 0; i < 3; i++)
+        si.loads[i] = loads[i] << (16 - LOAD_FSHIFT); /* sysinfo's fixed point has 16 bits */
     uint64_t flags = spin_lock_irqsave(&process_tree_lock);
     process_for_each(p)
     {

@@ -155,6 +155,7 @@
     X(295, preadv)                                                                                           \
     X(296, pwritev)                                                                                          \
     X(302, prlimit64)                                                                                        \
+    X(306, syncfs)                                                                                           \
     X(316, renameat2)                                                                                        \
     X(318, getrandom)                                                                                        \
     X(327, preadv2)                                                                                          \

@@ -58,7 +58,7 @@ void block_get_stats(const struct block_device *bd, struct block_stats *out);
 
 /* Block special files. blockdev_open opens the device f's inode names (-ENXIO when none is
  * registered); blockdev_populate makes a node in dev_dir for every registered device (existing
- * names are left alone) and returns 0 or the first error. */
+ * names are left alone) and returns 0 or the first error. The caller holds the VFS lock. */
 struct file;
 struct inode;
 int blockdev_open(struct file *f);

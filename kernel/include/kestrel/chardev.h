@@ -15,10 +15,13 @@ const struct file_ops *chardev_lookup(uint32_t dev);
 /* Opens a character device or FIFO for vfs_open (declared in vfs.h). */
 int vfs_open_special(struct file *f);
 
-/* Registers the built-in devices (memory devices and the console fallbacks); idempotent. */
+/* /dev/kmsg (kernel/core/kmsg.c), registered with the built-in devices. */
+void kmsg_register(void);
+/* Registers the built-in devices (memory devices, kmsg and the console fallbacks); idempotent. */
 void chardev_init_builtin(void);
 /* Creates /dev/null, zero, full, random, urandom, tty, console (and the registered terminals'
- * nodes) in dev_dir; existing names are left alone. Returns 0 or the first error. */
+ * nodes) and the fd, stdin, stdout, stderr links in dev_dir; existing names are left alone.
+ * Returns 0 or the first error. The caller holds the VFS lock. */
 int devfs_populate(struct inode *dev_dir);
 /* Adds one node to what devfs_populate creates (drivers call it before boot populates /dev). */
 int devfs_add(const char *name, uint32_t major, uint32_t minor, uint32_t mode);

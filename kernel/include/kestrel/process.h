@@ -10,6 +10,7 @@
 
 struct mm;      /* user address space: kestrel/uvm.h */
 struct files;   /* file-descriptor table: kestrel/file.h */
+struct file;    /* kestrel/vfs.h */
 struct inode;   /* kestrel/fs.h */
 struct sighand; /* signal dispositions: kestrel/signal.h */
 struct thread;
@@ -81,6 +82,7 @@ struct process {
     struct mm *mm;       /* owned by kernel/mm/uvm */
     struct files *files; /* owned by the file table */
     struct fs_context fs;
+    struct file *exe;        /* what the last execve ran (a reference), for /proc/[pid]/exe; NULL before */
     struct sighand *sighand; /* owned by kernel/proc/signal */
     uint64_t shared_pending; /* signals sent to the process as a whole (bit n-1 for signal n) */
     struct rlimit64 rlimits[RLIMIT_COUNT];
@@ -88,7 +90,11 @@ struct process {
     uint64_t start_ns;
     uint64_t utime_ns, stime_ns;   /* of its exited threads */
     uint64_t cutime_ns, cstime_ns; /* of its waited-for children */
-    struct spinlock lock;          /* protects the fields above that change after creation */
+    /* Timer ticks that found one of its threads running in user or kernel mode (the scheduler's
+     * tick accounting, kernel/sched/loadavg.c): the ratio splits the CPU time into user and system
+     * time for /proc, as Linux's tick sampling does. Changed atomically. */
+    uint64_t user_ticks, system_ticks;
+    struct spinlock lock; /* protects the fields above that change after creation */
 };
 
 /* Per-thread user-mode state, embedded in struct thread as `user` (kernel threads have proc NULL). */
@@ -119,6 +125,9 @@ extern struct qlink process_list;
     for (struct process *p = qlist_entry(process_list.next, struct process, all_link);                       \
          &p->all_link != &process_list; p = qlist_entry(p->all_link.next, struct process, all_link))
 
+/* The pid handed out last (/proc/loadavg), and how many processes were created since boot. */
+int process_last_pid(void);
+uint64_t process_created_count(void);
 /* The process the running thread belongs to, or NULL for a kernel thread. */
 struct process *current_process(void);
 /* Finds a live or zombie process by pid; NULL when none. Caller holds process_tree_lock. */

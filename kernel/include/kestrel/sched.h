@@ -58,6 +58,18 @@ bool sched_lock_held(void);
 void sched_tick(void);
 /* Ticks since the scheduler started. */
 uint64_t sched_ticks(void);
+
+/* CPU time accounting (kernel/sched/loadavg.c): the timer charges each tick to what it interrupted. */
+enum cpu_time_kind { CPU_TIME_USER, CPU_TIME_SYSTEM, CPU_TIME_IDLE, CPU_TIME_KINDS };
+void sched_account_tick(bool user_mode);
+/* Ticks spent in each kind since boot (/proc/stat's cpu line, in TICK_HZ units). */
+void sched_cpu_ticks(uint64_t out[CPU_TIME_KINDS]);
+/* The 1, 5 and 15 minute load averages in fixed point: LOAD_FIXED_1 is 1.0. */
+#define LOAD_FSHIFT  11
+#define LOAD_FIXED_1 (1ul << LOAD_FSHIFT)
+void sched_loadavg(unsigned long out[3]);
+/* Threads in the run queue now (the running one not included). */
+unsigned sched_nr_ready(void);
 /* Called on the way out of every interrupt (trap_dispatch): switches threads if a tick or a wake-up
  * asked for it and the interrupted code could be preempted. */
 void sched_preempt_check(uint64_t interrupted_rflags);

@@ -44,6 +44,10 @@ struct file {
     uint32_t refcount;          /* changed atomically: fd tables of several processes share files */
     const struct file_ops *ops; /* NULL for regular files and directories */
     void *private;              /* the ops' own state (the pipe, the tty) */
+    /* Where it was opened: the directory (a reference) and the name in it, for /proc/[pid]/fd.
+     * NULL for files that have no name (pipes) or when memory was short. */
+    struct inode *dir;
+    char *name;
 };
 
 /* Opens special files (character devices, FIFOs) for vfs_open: sets f->ops through the device
@@ -55,6 +59,9 @@ int vfs_open_special(struct file *f) __attribute__((weak));
  * reference; NULL unsets it (tests unmount that way). */
 void vfs_set_root(struct inode *root);
 struct inode *vfs_root(void);
+/* The calling process's root directory (chroot(2)), or NULL to use vfs_root(). Defined by the
+ * process layer; weak so the host tests, which have no processes, use vfs_root(). */
+struct inode *vfs_task_root(void) __attribute__((weak));
 
 /* A base directory (cwd) of NULL means the root, in every call below. While no root is set,
  * absolute paths start at the root of the base directory's filesystem. */

@@ -1,0 +1,68 @@
+/* Shared by the files of procfs: the text buffer files are generated into, the entry tables, and
+ * the snapshot of a process that per-pid files are generated from. */
+#pragma once
+#include <kestrel/cred.h>
+#include <kestrel/fs.h>
+#include <kestrel/types.h>
+
+/* A growing text buffer. A failed allocation sets err and drops further output. */
+struct pbuf {
+    char *data;
+    size_t len, cap;
+    int err;
+};
+void pb_printf(struct pbuf *b, const char *fmt, ...) __printf(2, 3);
+void pb_putn(struct pbuf *b, const char *s, size_t n);
+
+/* One name in a procfs directory. Files generate their whole text at each read (show); symlinks
+ * generate their target (link); the pid is 0 outside /proc/[pid]. Both return 0 or an errno. */
+struct proc_entry {
+    const char *name;
+    uint32_t mode;
+    int (*show)(struct pbuf *b, int pid);
+    int (*link)(struct pbuf *b, int pid);
+};
+
+extern const struct proc_entry proc_root_entries[];
+extern const size_t proc_root_count;
+extern const struct proc_entry proc_pid_entries[];
+extern const size_t proc_pid_count;
+
+/* What a per-pid file needs of a process, copied under the process tree lock so that the
+ * process may exit meanwhile. References (mm, files, cwd, root) are taken only when asked. */
+enum { SNAP_MM = 1, SNAP_DIRS = 2 };
+struct proc_snap {
+    int pid, ppid, pgid, sid, nthreads, exit_signal;
+    char state;
+    char comm[16];
+    struct cred cred;
+    uint32_t umask;
+    uint64_t start_ns, cpu_ns, child_cpu_ns;
+    uint64_t user_ticks, system_ticks;
+    uint64_t sigpending, sigmask;
+    struct mm *mm;
+    struct inode *cwd, *root;
+};
+int proc_snapshot(int pid, unsigned what, struct proc_snap *s);
+void proc_snap_release(struct proc_snap *s);
+/* Whether the calling process may look at the process's environment and open files: root, or the
+ * process's owner (Linux asks for ptrace rights; Kestrel has no ptrace). */
+bool proc_may_inspect(const struct proc_snap *s);
+
+/* The lowest descriptor >= from open in pid, and when out is set the file there (a reference for
+ * proc_put_file); -1 when none. */
+struct file;
+int proc_next_fd(int pid, int from, struct file **out);
+void proc_put_file(struct file *f);
+/* The path of an open file (what /proc/[pid]/fd/N and exe show). */
+int proc_file_path(struct pbuf *b, struct file *f);
+/* The link text of /proc/[pid]/fd/N. */
+int proc_fd_link(struct pbuf *b, int pid, int fd);
+/* Whether fd is open in pid (for lookups in /proc/[pid]/fd). */
+bool proc_fd_exists(int pid, int fd);
+/* Emits the descriptors of pid from readdir position *pos on (2 + fd). */
+int proc_fd_readdir(int pid, uint64_t *pos, uint64_t ino_base, filldir_t emit, void *ctx);
+/* The /proc/mounts text as process pid sees it. */
+int proc_show_mounts(struct pbuf *b, int pid);
+/* The path of directory dir as the reading process sees it (from its root). */
+int proc_dir_path(struct pbuf *b, struct inode *dir);

@@ -1,0 +1,221 @@
+/* Syscall tests: /proc/self and /proc/[pid] as Linux lays them out. /proc's contents differ between
+ * machines, so every check relates what /proc says to what the program knows itself (its pid,
+ * parent, arguments, open files, directories, credentials), and the host's run proves the
+ * relations hold on Linux. */
+#include "check.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/klog.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#define NOBODY 65534
+
+/* Reads a whole /proc file into buf (NUL-terminated); returns its length or -1. */
+static ssize_t slurp(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    ssize_t n;
+    while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    buf[len] = '\0';
+    return (ssize_t)len;
+}
+
+static bool link_is(const char *path, const char *want)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+    if (n < 0)
+        return false;
+    buf[n] = '\0';
+    return strcmp(buf, want) == 0;
+}
+
+static void test_self_stat(const char *argv0)
+{
+    char buf[4096], want[64];
+    T_TRUE("stat/read", slurp("/proc/self/stat", buf, sizeof(buf)) > 0);
+    int fields = 0;
+    for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
+        fields++;
+    T_EQ("stat/52-fields", fields, 52);
+    slurp("/proc/self/stat", buf, sizeof(buf));
+    snprintf(want, sizeof(want), "%d (t_procfs) R %d ", getpid(), getppid());
+    T_TRUE("stat/pid-comm-state-ppid", strncmp(buf, want, strlen(want)) == 0);
+    slurp("/proc/self/status", buf, sizeof(buf));
+    snprintf(want, sizeof(want), "\nPid:\t%d\nPPid:\t%d\n", getpid(), getppid());
+    T_TRUE("status/pid-ppid", strstr(buf, want) != NULL);
+    T_TRUE("status/name", strncmp(buf, "Name:\tt_procfs\n", 15) == 0);
+    T_TRUE("status/uid", strstr(buf, "\nUid:\t0\t0\t0\t0\n") != NULL);
+    slurp("/proc/self/comm", buf, sizeof(buf));
+    T_TRUE("comm", strcmp(buf, "t_procfs\n") == 0);
+    ssize_t n = slurp("/proc/self/cmdline", buf, sizeof(buf));
+    T_TRUE("cmdline/argv", n == (ssize_t)strlen(argv0) + 1 && strcmp(buf, argv0) == 0);
+    char self[16];
+    snprintf(self, sizeof(self), "%d", getpid());
+    T_TRUE("self-link", link_is("/proc/self", self));
+    char real[PATH_MAX];
+    T_TRUE("exe-link", realpath(argv0, real) && link_is("/proc/self/exe", real));
+}
+
+static void test_links(void)
+{
+    char cwd[PATH_MAX], buf[PATH_MAX + 16];
+    T_TRUE("cwd-link", getcwd(cwd, sizeof(cwd)) && link_is("/proc/self/cwd", cwd));
+    T_TRUE("root-link", link_is("/proc/self/root", "/"));
+    int fd = open("procfs-file", O_CREAT | O_RDWR, 0644);
+    snprintf(buf, sizeof(buf), "/proc/self/fd/%d", fd);
+    char want[PATH_MAX + 16];
+    snprintf(want, sizeof(want), "%s/procfs-file", strcmp(cwd, "/") ? cwd : "");
+    T_TRUE("fd-link-file", link_is(buf, want));
+    struct stat a, b;
+    T_TRUE("fd-link-same-file", stat(buf, &a) == 0 && fstat(fd, &b) == 0 && a.st_ino == b.st_ino);
+    close(fd);
+    T_ERR("fd-link-closed-enoent", readlink(buf, want, sizeof(want)), ENOENT);
+    unlink("procfs-file");
+    int p[2];
+    pipe(p);
+    snprintf(buf, sizeof(buf), "/proc/self/fd/%d", p[0]);
+    struct stat st;
+    fstat(p[0], &st);
+    snprintf(want, sizeof(want), "pipe:[%lu]", (unsigned long)st.st_ino);
+    T_TRUE("fd-link-pipe", link_is(buf, want));
+    close(p[0]);
+    close(p[1]);
+    T_TRUE("dev-fd-link", link_is("/dev/fd", "/proc/self/fd"));
+    T_TRUE("dev-stdin-link", link_is("/dev/stdin", "/proc/self/fd/0"));
+}
+
+/* Lists /proc/self/fd: the descriptors open right now, and only those. */
+/* procfs files are generated at each read: they cannot be mapped (a regression: a fault reading
+ * /proc/self/maps would lock the faulting address space twice). */
+static void test_no_mmap(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY);
+    T_ERR("mmap/proc-enodev", (long)mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0), ENODEV);
+    close(fd);
+}
+
+static void test_fd_dir(void)
+{
+    int extra = open("/dev/null", O_RDONLY);
+    DIR *d = opendir("/proc/self/fd");
+    int seen_extra = 0, seen_dir = 0, others = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        int fd = atoi(e->d_name);
+        if (fd == extra)
+            seen_extra = 1;
+        else if (fd == dirfd(d))
+            seen_dir = 1;
+        else if (fcntl(fd, F_GETFD) < 0)
+            others++; /* listed but not open */
+    }
+    if (d)
+        closedir(d);
+    close(extra);
+    T_TRUE("fd-dir/lists-open", seen_extra && seen_dir);
+    T_EQ("fd-dir/only-open", others, 0);
+}
+
+/* Another user may not read root's environment, nor the kernel log (dmesg_restrict=1). */
+static void as_nobody(void *arg)
+{
+    int parent = *(int *)arg;
+    char path[64], buf[64];
+    if (setuid(NOBODY) != 0)
+        return;
+    snprintf(path, sizeof(path), "/proc/%d/environ", parent);
+    T_ERR("environ/other-user-eacces", open(path, O_RDONLY), EACCES);
+    snprintf(path, sizeof(path), "/proc/%d/fd/0", parent);
+    T_ERR("fd/other-user-link-eacces", readlink(path, buf, sizeof(buf)), EACCES);
+    snprintf(path, sizeof(path), "/proc/%d/fd", parent);
+    T_ERR("fd/other-user-dir-eacces", open(path, O_RDONLY | O_DIRECTORY), EACCES);
+    T_ERR("syslog/nonroot-read-eperm", klogctl(3, buf, sizeof(buf)), EPERM);
+    T_ERR("syslog/nonroot-size-eperm", klogctl(10, NULL, 0), EPERM);
+}
+
+/* The kernel log through syslog(2) and /dev/kmsg, in Linux's formats. Nothing is cleared. */
+static void test_syslog(void)
+{
+    static char buf[1 << 16];
+    T_TRUE("syslog/size-buffer", klogctl(10, NULL, 0) > 0);
+    T_ERR("syslog/read-null-einval", klogctl(3, NULL, 16), EINVAL);
+    T_ERR("syslog/read-negative-einval", klogctl(3, buf, -1), EINVAL);
+    T_EQ("syslog/read-zero", klogctl(3, buf, 0), 0);
+    T_ERR("syslog/unknown-einval", klogctl(42, NULL, 0), EINVAL);
+    T_ERR("syslog/level-0-einval", klogctl(8, NULL, 0), EINVAL);
+    int n = klogctl(3, buf, sizeof(buf) - 1);
+    T_TRUE("syslog/read-all", n > 0 && buf[0] == '<' && buf[n - 1] == '\n');
+    int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+    n = fd >= 0 ? (int)read(fd, buf, sizeof(buf) - 1) : -1;
+    buf[n > 0 ? n : 0] = '\0';
+    unsigned level, seq;
+    unsigned long long usec;
+    char flag;
+    T_TRUE("kmsg/record-format", sscanf(buf, "%u,%u,%llu,%c", &level, &seq, &usec, &flag) == 4 &&
+                                     (flag == '-' || flag == 'c') && buf[n - 1] == '\n');
+    T_ERR("kmsg/small-buffer-einval", read(fd, buf, 4), EINVAL);
+    close(fd);
+}
+
+static void test_proc_dir(void)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d", getpid());
+    struct stat st;
+    T_TRUE("pid-dir", stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+    T_ERR("no-such-pid-enoent", stat("/proc/999999999", &st), ENOENT);
+    T_ERR("leading-zero-enoent", stat("/proc/01", &st), ENOENT);
+    T_ERR("fd-leading-zero-enoent", stat("/proc/self/fd/01", &st), ENOENT);
+    DIR *d = opendir("/proc");
+    int found = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        found |= atoi(e->d_name) == getpid();
+    if (d)
+        closedir(d);
+    T_TRUE("readdir-lists-self", found);
+    char cwd[PATH_MAX];
+    T_TRUE("getcwd-inside", chdir(path) == 0 && getcwd(cwd, sizeof(cwd)) && strcmp(cwd, path) == 0);
+    chdir("/");
+    int pid = getpid();
+    T_EQ("nobody/child", run_child(as_nobody, &pid), 0);
+}
+
+/* prctl(PR_SET_NAME) renames the process as /proc shows it (busybox relies on it), cut to 15 bytes. */
+static void test_prctl_name(void)
+{
+    char buf[64], name[16];
+    T_OK("prctl/set-name", prctl(PR_SET_NAME, "renamed-by-prctl-long"));
+    slurp("/proc/self/comm", buf, sizeof(buf));
+    T_TRUE("prctl/comm", strcmp(buf, "renamed-by-prct\n") == 0);
+    T_OK("prctl/get-name", prctl(PR_GET_NAME, name));
+    T_TRUE("prctl/get-name-value", strcmp(name, "renamed-by-prct") == 0);
+    slurp("/proc/self/stat", buf, sizeof(buf));
+    T_TRUE("prctl/stat-comm", strstr(buf, " (renamed-by-prct) ") != NULL);
+    T_ERR("prctl/set-name-efault", prctl(PR_SET_NAME, BAD_KERNEL), EFAULT);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    check_init();
+    test_self_stat(argv[0]);
+    test_links();
+    test_fd_dir();
+    test_no_mmap();
+    test_proc_dir();
+    test_prctl_name();
+    test_syslog();
+    return check_done("t_procfs");
+}
