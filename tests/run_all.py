@@ -16,10 +16,12 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "user"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "block"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "disk"))
 import qemu  # noqa: E402
 import run_bench  # noqa: E402
 import suites as user_suites  # noqa: E402
 import block_suite  # noqa: E402
+import disk_suite  # noqa: E402
 import procfs_check  # noqa: E402
 
 SCHED_POLICIES = ["rr", "mlfq", "cfs"]
@@ -199,9 +201,12 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         ktap = {p: pool.submit(ktap_boot, args.build, logs, p) for p in SCHED_POLICIES}
         # The longest runs first, so the two workers finish together.
+        battery = pool.submit(busybox_battery, args.build, logs)
         others = [pool.submit(user_suites.kestrel_program, args.build, logs, "fuzz",
                               user_suites.KESTREL_ARGS["fuzz"], 900),
-                  pool.submit(busybox_battery, args.build, logs),
+                  battery,
+                  pool.submit(disk_suite.run, args.build, logs, "virtio"),
+                  pool.submit(disk_suite.run, args.build, logs, "ahci"),
                   pool.submit(user_suites.kestrel_program, args.build, logs, "forkstress",
                               user_suites.KESTREL_ARGS["forkstress"], 300),
                   pool.submit(harness_selftests, args.build, logs),
@@ -217,6 +222,10 @@ def main():
                   pool.submit(bench_quick_in_kestrel, args.build, logs),
                   pool.submit(block_suite.run, args.build, logs),
                   pool.submit(block_suite.run_intx, args.build, logs)]
+        # The suites again with the root on ext2 disks. They compare with the host battery's output,
+        # which the battery task writes: it was submitted earlier, so it runs (or ran) before these.
+        others += [pool.submit(lambda r: battery.result() and user_suites.kestrel_on_disk(args.build, logs, r), r)
+                   for r in ("virtio", "ahci")]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
         for fut in others:

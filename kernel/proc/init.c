@@ -125,6 +125,7 @@ static int root_setup(struct inode **out)
     err = dev_setup(root != NULL);
     if (err)
         pr_warn("init: /dev: error %d\n", err);
+    writeback_start();
     *out = sb->root;
     return 0;
 }

@@ -248,8 +248,7 @@ static int sync_sb(struct super_block *sb)
 SYSCALL_DEFINE0(sync)
 {
     vfs_lock();
-    for (struct mount *m = mount_first(); m; m = m->next)
-        sync_sb(m->sb);
+    mount_sync_all();
     vfs_unlock();
     return 0;
 }

@@ -101,13 +101,19 @@ def _expected(build, name):
     return open(path, "rb").read() if os.path.exists(path) else None
 
 
-def kestrel_syscalls(build, logs, names=None, timeout=300):
-    """One boot runs every syscall test program (init's tests mode); each output must equal the host's."""
+def _tag(root):
+    """Test-name and log-name part for a root filesystem: "" for the initramfs, "on-virtio"..."""
+    return f"on-{root}/" if root else ""
+
+
+def kestrel_syscalls(build, logs, names=None, timeout=300, root=None):
+    """One boot runs every syscall test program (init's tests mode); each output must equal the host's.
+    root: None (the initramfs) or a tools/krun ROOTS key (the same tree on an ext2 disk)."""
     krun = _krun()
     names = names or [n for n in programs(build) if n not in SHORT_MODE]
-    log = os.path.join(logs, "user-syscalls.log")
+    log = os.path.join(logs, f"user-syscalls{'-' + root if root else ''}.log")
     status, s = krun.run(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), [],
-                         tests=",".join(names), timeout=timeout, log_path=log)
+                         tests=",".join(names), timeout=timeout, log_path=log, root=root)
     results = {label: (kind, value) for label, kind, value in s.results}
     out = []
     for name in names:
@@ -115,19 +121,19 @@ def kestrel_syscalls(build, logs, names=None, timeout=300):
         got = s.outputs.get(name, {}).get("O", b"")
         kind, value = results.get(name, ("missing", status))
         ok = want is not None and got == want and (kind, value) == ("exit", "0")
-        out.append((f"user/kestrel/{name}", ok, f"{kind} {value}; {_diff(want or b'', got)}; log {log}"))
+        out.append((f"user/kestrel/{_tag(root)}{name}", ok, f"{kind} {value}; {_diff(want or b'', got)}; log {log}"))
     return out
 
 
-def kestrel_battery(build, logs, timeout=300):
+def kestrel_battery(build, logs, timeout=300, root=None):
     krun = _krun()
-    log = os.path.join(logs, "user-battery.log")
+    log = os.path.join(logs, f"user-battery{'-' + root if root else ''}.log")
     status, s = krun.run(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), [],
-                         argv=["/bin/sh", "/tests/busybox_battery.sh"], timeout=timeout, log_path=log)
+                         argv=["/bin/sh", "/tests/busybox_battery.sh"], timeout=timeout, log_path=log, root=root)
     want = _expected(build, "busybox_battery") or b""  # host_battery runs first: it is quick
     got = s.outputs.get("krun", {}).get("O", b"")
     ok = status == "ended" and got == want and s.results and s.results[-1][1:] == ("exit", "0")
-    return [("user/kestrel/busybox_battery", bool(ok), f"{status}; {_diff(want, got)}; log {log}")]
+    return [(f"user/kestrel/{_tag(root)}busybox_battery", bool(ok), f"{status}; {_diff(want, got)}; log {log}")]
 
 
 def kestrel_program(build, logs, name, args, timeout):
@@ -147,5 +153,11 @@ KESTREL_ENABLED = ["t_dev", "t_fds", "t_files", "t_ids", "t_memory", "t_mount", 
                    "t_procfs", "t_signals", "t_time", "t_threads", "pebbles"]
 
 
-def kestrel_enabled(build, logs):
-    return kestrel_syscalls(build, logs, names=KESTREL_ENABLED, timeout=180)
+def kestrel_enabled(build, logs, root=None):
+    return kestrel_syscalls(build, logs, names=KESTREL_ENABLED, timeout=180, root=root)
+
+
+def kestrel_on_disk(build, logs, root):
+    """The syscall programs and the busybox battery again, with the root filesystem on an ext2 disk
+    (virtio-blk or AHCI) instead of the initramfs: the same outputs are expected."""
+    return kestrel_enabled(build, logs, root) + kestrel_battery(build, logs, root=root)

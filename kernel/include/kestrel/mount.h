@@ -73,3 +73,8 @@ struct mount *mount_first(void);
  * buf; *start receives its first byte. -ENOENT when dir was removed, -ENAMETOOLONG. When dir is
  * not below root (a chroot), the path is the one from the top of dir's tree. */
 int vfs_dir_path(struct inode *root, struct inode *dir, char *buf, size_t size, char **start);
+
+/* Syncs every mounted filesystem (super_ops->sync); the caller holds the VFS lock. */
+void mount_sync_all(void);
+/* Starts the thread that calls mount_sync_all every 5 seconds (kernel/fs/writeback.c). */
+void writeback_start(void);

@@ -1,0 +1,38 @@
+/* Periodic write-back: a kernel thread syncs every mounted filesystem every few seconds, so a
+ * machine that loses power or panics loses at most that much of what was written (Linux's
+ * flusher threads do the same with dirty_writeback_centisecs = 500). sync(2) does it on demand. */
+#include <kestrel/mount.h>
+#include <kestrel/printk.h>
+#include <kestrel/thread.h>
+#include <kestrel/file.h>
+
+#define WRITEBACK_INTERVAL_MS 5000
+
+void mount_sync_all(void)
+{
+    for (struct mount *m = mount_first(); m; m = m->next)
+        if (m->sb->ops && m->sb->ops->sync)
+            m->sb->ops->sync(m->sb); /* an error stays the filesystem's: its blocks stay dirty */
+}
+
+static int writeback_thread(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        thread_sleep_ms(WRITEBACK_INTERVAL_MS);
+        vfs_lock();
+        mount_sync_all();
+        vfs_unlock();
+    }
+    return 0;
+}
+
+void writeback_start(void)
+{
+    struct thread *t = thread_create("writeback", writeback_thread, NULL, PRIO_DEFAULT);
+    if (!t) {
+        pr_warn("writeback: no memory for the thread; data reaches disks only on sync\n");
+        return;
+    }
+    thread_detach(t);
+}
