@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "user"))
 import qemu  # noqa: E402
 import run_bench  # noqa: E402
 import suites as user_suites  # noqa: E402
+import session as user_session  # noqa: E402
 
 SCHED_POLICIES = ["rr", "mlfq", "cfs"]
 KTAP_TIMEOUT = 240
@@ -199,6 +200,7 @@ def main():
         others = [pool.submit(user_suites.kestrel_program, args.build, logs, "fuzz",
                               user_suites.KESTREL_ARGS["fuzz"], 900),
                   pool.submit(busybox_battery, args.build, logs),
+                  pool.submit(user_session.interactive_session, args.build, logs),
                   pool.submit(user_suites.kestrel_program, args.build, logs, "forkstress",
                               user_suites.KESTREL_ARGS["forkstress"], 300),
                   pool.submit(harness_selftests, args.build, logs),
