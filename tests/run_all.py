@@ -159,7 +159,18 @@ def krun_script(build, logs):
     proc = subprocess.run([os.path.join(ROOT, "tools", "krun"), "--log", os.path.join(logs, "krun-script.log"),
                            script, "a", "b c"], capture_output=True, text=True, timeout=120)
     ok = proc.returncode == 7 and proc.stdout == "args: a b c\non Kestrel\n" and proc.stderr == "oops\n"
-    return [("tools/krun-script", ok, f"exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}")]
+    return [("tools/krun-script", ok, f"exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}"),
+            boot_thread_asleep(os.path.join(logs, "krun-script.log"))]
+
+
+def boot_thread_asleep(log_path):
+    """Regression: once init runs, the boot thread sleeps for good. When it looped on hlt while
+    runnable, the scheduler switched it in whenever user processes blocked or were preempted, each
+    time for a whole slice. At power-off the kernel logs how often it ran after boot; must be 0."""
+    text = open(log_path, errors="replace").read() if os.path.exists(log_path) else ""
+    m = re.search(r"boot: the boot thread ran (\d+) time", text)
+    return ("sched/boot-thread-sleeps-after-boot", m is not None and m.group(1) == "0",
+            f"{m.group(0) if m else 'no boot-thread report at power-off'}; log {log_path}")
 
 
 def bench_quick_in_kestrel(build, logs):

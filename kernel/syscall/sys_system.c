@@ -87,6 +87,7 @@ SYSCALL_DEFINE4(reboot, uint32_t, magic1, uint32_t, magic2, uint32_t, cmd, void 
     case REBOOT_CMD_POWER_OFF:
     case REBOOT_CMD_HALT: /* nothing to halt for: a powered-off machine is halted too */
         pr_notice("reboot: power off requested by pid %d\n", current_process()->pid);
+        boot_thread_report();
         machine_poweroff();
     case REBOOT_CMD_RESTART:
         pr_notice("reboot: restart requested by pid %d\n", current_process()->pid);
