@@ -124,6 +124,38 @@ def ctrl_z_stops_then_bg_fg(sh):
     until_jobs_show(sh, r"\[\d+\]\+ +Killed +sh -c", "kill -9 of the stopped job not reported")
 
 
+def background_read_stops(sh):
+    """A background job reading the terminal gets SIGTTIN and stops ("Stopped (tty input)", as on
+    Linux); `fg` continues it in the foreground, where the read succeeds. With SIGTTIN ignored the
+    read fails with EIO instead."""
+    need(sh.run("sh -c 'read x; echo @@got=$x' &"), "no prompt after starting the reader")
+    until_jobs_show(sh, r"\[\d+\]\+ +Stopped \(tty input\) +sh -c", "the background reader is not stopped")
+    sh.type("fg\n")
+    need(sh.expect(r"\r\nsh -c[^\r\n]*\r\n", STEP_TIMEOUT), "fg does not name the job")
+    sh.type("typed\n")
+    need(sh.expect(r"@@got=typed\r\n", STEP_TIMEOUT), "the reader does not get the line once in the foreground")
+    prompt(sh, "the reader")
+    # dd, not the shell's read: busybox read polls first, and a poll waits for input like Linux's.
+    sh.type("(trap '' TTIN; dd bs=1 count=1 2>&1 >/dev/null; echo @@dd=$?) &\n")
+    need(sh.expect(r"dd: standard input: Input/output error\r\n@@dd=1\r\n", STEP_TIMEOUT),
+         "a reader ignoring SIGTTIN does not get EIO")
+    need(sh.run("wait"), "no prompt after wait")
+
+
+def tostop_stops_background_write(sh):
+    """Background output goes through, until `stty tostop`: then the writer gets SIGTTOU and stops
+    ("Stopped (tty output)"), and writes once brought to the foreground."""
+    sh.type("echo @@free &\n")
+    need(sh.expect(r"@@free\r\n", STEP_TIMEOUT), "background output without tostop does not come out")
+    need(sh.run("wait; stty tostop"), "no prompt after stty tostop")
+    need(sh.run("echo @@held &"), "no prompt after starting the writer")
+    until_jobs_show(sh, r"\[\d+\]\+ +Stopped \(tty output\) +echo @@held", "the background writer is not stopped")
+    sh.type("fg\n")
+    need(sh.expect(r"\r\n@@held\r\n", STEP_TIMEOUT), "the writer does not write once in the foreground")
+    prompt(sh, "fg")
+    need(sh.run("stty -tostop"), "no prompt after stty -tostop")
+
+
 def pipeline_and_redirections(sh):
     need(sh.run("echo hello world | tr a-z A-Z | sed s/O/0/g > /tmp/p"), "no prompt after the pipeline")
     need(sh.run("echo second >> /tmp/p; ls /nonexistent 2> /tmp/e"), "no prompt after the redirections")
@@ -180,6 +212,8 @@ def vi_edits_file(sh):
 CHECKS = [("jobs-lists-background-job", jobs_shows_running), ("kill-%1-ends-job", kill_ends_job),
           ("fg-brings-job-back", fg_brings_back), ("ctrl-c-interrupts-cat", ctrl_c_interrupts_cat),
           ("ctrl-z-stops-bg-fg-resume", ctrl_z_stops_then_bg_fg),
+          ("background-read-stops-with-sigttin", background_read_stops),
+          ("tostop-stops-background-write", tostop_stops_background_write),
           ("pipeline-and-redirections", pipeline_and_redirections), ("vi-creates-file", vi_creates_file),
           ("vi-edits-file", vi_edits_file)]
 
