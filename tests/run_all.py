@@ -173,6 +173,18 @@ def boot_thread_asleep(log_path):
             f"{m.group(0) if m else 'no boot-thread report at power-off'}; log {log_path}")
 
 
+def strace_logs_calls(build, logs):
+    """strace=all on the command line logs each system call with its arguments and result: sh's
+    `echo hi` must appear as a write of 3 bytes to fd 1 that returned 3."""
+    krun = user_suites._krun()
+    log = os.path.join(logs, "strace.log")
+    status, _ = krun.run(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), [],
+                         argv=["/bin/sh", "-c", "echo hi"], timeout=120, log_path=log, append_extra="strace=all")
+    text = open(log, errors="replace").read() if os.path.exists(log) else ""
+    ok = status == "ended" and re.search(r"strace: pid \d+ write\(0x1, 0x[0-9a-f]+, 0x3, [^)]*\) = 3\b", text)
+    return [("syscall/strace-logs-calls", bool(ok), f"{status}; log {log}")]
+
+
 def bench_quick_in_kestrel(build, logs):
     """The benchmark once inside Kestrel with tiny repetition counts: every figure must come out
     (a positive value, no BENCH-ERROR). Proves it still runs; no timing is judged."""
@@ -223,6 +235,7 @@ def main():
                   pool.submit(user_suites.kestrel_enabled, args.build, logs),
                   pool.submit(proc_init_boot, args.build, logs),
                   pool.submit(krun_script, args.build, logs),
+                  pool.submit(strace_logs_calls, args.build, logs),
                   pool.submit(bench_quick_in_kestrel, args.build, logs)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
