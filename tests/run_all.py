@@ -23,6 +23,7 @@ import suites as user_suites  # noqa: E402
 import block_suite  # noqa: E402
 import disk_suite  # noqa: E402
 import procfs_check  # noqa: E402
+import session as user_session  # noqa: E402
 
 SCHED_POLICIES = ["rr", "mlfq", "cfs"]
 KTAP_TIMEOUT = 240
@@ -163,7 +164,30 @@ def krun_script(build, logs):
     proc = subprocess.run([os.path.join(ROOT, "tools", "krun"), "--log", os.path.join(logs, "krun-script.log"),
                            script, "a", "b c"], capture_output=True, text=True, timeout=120)
     ok = proc.returncode == 7 and proc.stdout == "args: a b c\non Kestrel\n" and proc.stderr == "oops\n"
-    return [("tools/krun-script", ok, f"exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}")]
+    return [("tools/krun-script", ok, f"exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}"),
+            boot_thread_asleep(os.path.join(logs, "krun-script.log"))]
+
+
+def boot_thread_asleep(log_path):
+    """Regression: once init runs, the boot thread sleeps for good. When it looped on hlt while
+    runnable, the scheduler switched it in whenever user processes blocked or were preempted, each
+    time for a whole slice. At power-off the kernel logs how often it ran after boot; must be 0."""
+    text = open(log_path, errors="replace").read() if os.path.exists(log_path) else ""
+    m = re.search(r"boot: the boot thread ran (\d+) time", text)
+    return ("sched/boot-thread-sleeps-after-boot", m is not None and m.group(1) == "0",
+            f"{m.group(0) if m else 'no boot-thread report at power-off'}; log {log_path}")
+
+
+def strace_logs_calls(build, logs):
+    """strace=all on the command line logs each system call with its arguments and result: sh's
+    `echo hi` must appear as a write of 3 bytes to fd 1 that returned 3."""
+    krun = user_suites._krun()
+    log = os.path.join(logs, "strace.log")
+    status, _ = krun.run(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), [],
+                         argv=["/bin/sh", "-c", "echo hi"], timeout=120, log_path=log, append_extra="strace=all")
+    text = open(log, errors="replace").read() if os.path.exists(log) else ""
+    ok = status == "ended" and re.search(r"strace: pid \d+ write\(0x1, 0x[0-9a-f]+, 0x3, [^)]*\) = 3\b", text)
+    return [("syscall/strace-logs-calls", bool(ok), f"{status}; log {log}")]
 
 
 def bench_quick_in_kestrel(build, logs):
@@ -207,6 +231,7 @@ def main():
                   battery,
                   pool.submit(disk_suite.run, args.build, logs, "virtio"),
                   pool.submit(disk_suite.run, args.build, logs, "ahci"),
+                  pool.submit(user_session.interactive_session, args.build, logs),
                   pool.submit(user_suites.kestrel_program, args.build, logs, "forkstress",
                               user_suites.KESTREL_ARGS["forkstress"], 300),
                   pool.submit(harness_selftests, args.build, logs),
@@ -219,6 +244,7 @@ def main():
                   pool.submit(proc_init_boot, args.build, logs),
                   pool.submit(krun_script, args.build, logs),
                   pool.submit(procfs_check.kestrel_procfs_tools, args.build, logs),
+                  pool.submit(strace_logs_calls, args.build, logs),
                   pool.submit(bench_quick_in_kestrel, args.build, logs),
                   pool.submit(block_suite.run, args.build, logs),
                   pool.submit(block_suite.run_intx, args.build, logs)]

@@ -59,6 +59,19 @@ static __noreturn void run_tests_and_stop(const char *filter)
     machine_stop_passed();
 }
 
+/* The boot thread once boot is done, and its switch count then; it must never be switched in again. */
+static struct thread *boot_thread;
+static uint64_t boot_done_switches;
+
+void boot_thread_report(void)
+{
+    if (!boot_thread)
+        return;
+    uint64_t again = sched_thread_stats(boot_thread).switches - boot_done_switches;
+    printk(LOG_INFO, "boot: the boot thread ran %llu time(s) after boot was done\n",
+           (unsigned long long)again);
+}
+
 __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
 {
     serial_init();
@@ -102,6 +115,8 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
      * every pipe round trip and sched_yield take 10 ms). The idle thread does the halting. */
     static struct waitqueue never_woken;
     waitqueue_init(&never_woken, "boot-done");
+    boot_thread = thread_current();
+    boot_done_switches = sched_thread_stats(boot_thread).switches; /* its current run included */
     for (;;)
         wait_event(&never_woken, false);
 }

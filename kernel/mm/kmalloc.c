@@ -99,3 +99,11 @@ size_t ksize(const void *ptr)
         return c->size;
     return PAGE_SIZE << large_block(ptr, "ksize")->order;
 }
+
+size_t kmalloc_trim(void)
+{
+    size_t pages = 0;
+    for (unsigned i = 0; i < NR_CLASSES; i++)
+        pages += slab_cache_trim(&classes[i]);
+    return pages;
+}

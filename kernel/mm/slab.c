@@ -199,6 +199,23 @@ void slab_cache_destroy(struct slab_cache *c)
     slab_free(&cache_cache, c);
 }
 
+size_t slab_cache_trim(struct slab_cache *c)
+{
+    size_t pages = 0;
+    uint64_t irq = spin_lock_irqsave(&c->lock);
+    /* At most one slab is empty (put releases every other one), and it is on the partial list. */
+    for (struct page *slab = c->partial; slab && c->nempty; slab = slab->next)
+        if (slab->inuse == 0) {
+            page_list_remove(&c->partial, slab);
+            c->nempty--;
+            release(c, slab);
+            pages += 1u << c->order;
+            break;
+        }
+    spin_unlock_irqrestore(&c->lock, irq);
+    return pages;
+}
+
 size_t slab_cache_inuse(const struct slab_cache *c)
 {
     return __atomic_load_n(&c->inuse, __ATOMIC_RELAXED);

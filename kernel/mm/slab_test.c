@@ -74,8 +74,34 @@ static void slab_many_objects_keep_content(struct ktest *t)
     KTEST_EXPECT_EQ(t, pmm_free_pages(), base);
 }
 
+/* The one empty slab a cache keeps for reuse goes back to the page allocator on trim (sysinfo does it
+ * before counting free memory), and only that one: slabs with live objects stay. */
+static void slab_trim_releases_kept_empty_slab(struct ktest *t)
+{
+    struct slab_cache *c = slab_cache_create("test-trim", 512, 0);
+    KTEST_ASSERT(t, c != NULL);
+    void *o[16];
+    for (int i = 0; i < 16; i++)
+        KTEST_ASSERT(t, (o[i] = slab_alloc(c)) != NULL);
+    size_t slabs = slab_cache_slabs(c);
+    KTEST_EXPECT(t, slabs >= 2);
+    KTEST_EXPECT_EQ(t, slab_cache_trim(c), 0); /* no slab is empty */
+    size_t free_before = pmm_free_pages();
+    for (int i = 0; i < 16; i++)
+        slab_free(c, o[i]);
+    KTEST_EXPECT_EQ(t, slab_cache_slabs(c), 1); /* every empty slab but one went back at once */
+    KTEST_EXPECT_EQ(t, slab_cache_trim(c), 1u << c->order);
+    KTEST_EXPECT_EQ(t, slab_cache_slabs(c), 0);
+    KTEST_EXPECT_EQ(t, pmm_free_pages(), free_before + (slabs << c->order));
+    KTEST_EXPECT_EQ(t, slab_cache_trim(c), 0);
+    void *again = slab_alloc(c); /* still usable after a trim */
+    KTEST_EXPECT(t, again != NULL && slab_cache_slabs(c) == 1);
+    slab_free(c, again);
+    slab_cache_destroy(c);
+}
+
 KTEST_SUITE(slab, KTEST_CASE(slab_reuses_freed_objects), KTEST_CASE(slab_objects_aligned),
-            KTEST_CASE(slab_many_objects_keep_content));
+            KTEST_CASE(slab_many_objects_keep_content), KTEST_CASE(slab_trim_releases_kept_empty_slab));
 
 static const size_t sizes[] = {1,    8,    16,   17,   32,    48,    64,      100,    128,
                                200,  256,  500,  512,  513,   1000,  1024,    1500,   2047,

@@ -161,6 +161,18 @@ static bool sig_handler_ignores(const struct sighand *sh, int sig)
     return h == SIG_IGN || (h == SIG_DFL && sig_default_action(sig) == SIGDFL_IGNORE);
 }
 
+bool signal_current_ignores_or_blocks(int sig)
+{
+    struct thread *t = thread_current();
+    struct process *p = t->user.proc;
+    if (!p || !p->sighand || !sig_valid(sig))
+        return false;
+    uint64_t fl = spin_lock_irqsave(&signal_lock);
+    bool r = (t->user.sigmask & sigmask_of(sig)) || p->sighand->action[sig - 1].handler == SIG_IGN;
+    spin_unlock_irqrestore(&signal_lock, fl);
+    return r;
+}
+
 /* The thread that stands for p in disposition checks: its first one. */
 static struct thread *main_thread(struct process *p)
 {

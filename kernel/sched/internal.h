@@ -50,9 +50,6 @@ void kstack_free(void *base);
 /* The start of the unmapped guard region below a stack (for tests). */
 uintptr_t kstack_guard_addr(const void *base);
 
-/* Frees exited detached threads (thread context only). */
-void thread_reap_detached(void);
-
 /* Picks the boot policy by name (NULL: the default); -EINVAL and the default for unknown names. */
 int sched_select_boot_policy(const char *name);
 /* Calls fn on every thread, scheduler lock held (for dumps). */

@@ -41,7 +41,10 @@ static long missing(unsigned long nr)
 
 long syscall_dispatch(unsigned long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 {
-    if (nr >= SYSCALL_MAX || !table[nr])
-        return missing(nr);
-    return table[nr](a0, a1, a2, a3, a4, a5);
+    long r = nr >= SYSCALL_MAX || !table[nr] ? missing(nr) : table[nr](a0, a1, a2, a3, a4, a5);
+    if (syscall_traced()) {
+        const long args[6] = {a0, a1, a2, a3, a4, a5};
+        syscall_trace(nr, args, r);
+    }
+    return r;
 }

@@ -1,8 +1,10 @@
 /* Fork stress: N short-lived processes in chains of nested forks (parent -> child -> grandchild),
  * a token passed down each chain through pipes and back up through exit statuses, plus orphans whose
  * parent exits first. Every process must be accounted for and no zombie left (wait ends in ECHILD).
- * Usage: forkstress [-n PROCESSES] (default 1000). */
+ * With -m, the stress runs in a child and no page and no process may be left over (memcheck.h).
+ * Usage: forkstress [-n PROCESSES] [-m] (default 1000). */
 #include "check.h"
+#include "memcheck.h"
 
 #define DEPTH 3 /* processes per chain */
 
@@ -66,12 +68,9 @@ static pid_t start_orphaner(void)
     return pid;
 }
 
-int main(int argc, char **argv)
+static int stress(void *arg)
 {
-    check_init();
-    int total = 1000;
-    if (argc > 2 && !strcmp(argv[1], "-n"))
-        total = atoi(argv[2]);
+    int total = *(int *)arg;
     enum { WAVE = 8 }; /* chains alive at once */
     int chains = total / (DEPTH + 2), wrong = 0, failed_forks = 0, reaped = 0;
     for (int base = 0; base < chains; base += WAVE) {
@@ -98,4 +97,22 @@ int main(int argc, char **argv)
     T_ERR("forkstress/no-zombie-left", wait(NULL), ECHILD);
     printf("forkstress: %d processes\n", chains * (DEPTH + 2));
     return check_done("forkstress");
+}
+
+int main(int argc, char **argv)
+{
+    check_init();
+    int total = 1000, exact = 0, opt;
+    while ((opt = getopt(argc, argv, "n:m")) != -1) {
+        if (opt == 'n')
+            total = atoi(optarg);
+        else if (opt == 'm')
+            exact = 1;
+    }
+    if (!exact)
+        return stress(&total);
+    struct mem_count before, after;
+    int status = run_measured(stress, &total, &before, &after);
+    report_measured("forkstress", status, before, after);
+    return check_done("forkstress-memory");
 }

@@ -148,8 +148,10 @@ ssize_t tty_read(struct tty *tty, void *buf, size_t n, bool nowait)
     bool canon = tty->ld.termios.c_lflag & ICANON;
     cc_t vmin = tty->ld.termios.c_cc[VMIN], vtime = tty->ld.termios.c_cc[VTIME];
     spin_unlock_irqrestore(&tty->lock, flags);
-    /* Background process groups read freely: SIGTTIN is not generated (docs/tty.md). */
     bool eof;
+    int bg = tty_check_background(tty, SIGTTIN);
+    if (bg)
+        return bg;
     if (nowait) {
         ssize_t got = take_input(tty, buf, n, &eof);
         return got || eof ? got : -EAGAIN;
@@ -169,6 +171,12 @@ ssize_t tty_read(struct tty *tty, void *buf, size_t n, bool nowait)
 ssize_t tty_write(struct tty *tty, const void *buf, size_t n)
 {
     const char *s = buf;
+    uint64_t flags = spin_lock_irqsave(&tty->lock);
+    bool tostop = tty->ld.termios.c_lflag & TOSTOP;
+    spin_unlock_irqrestore(&tty->lock, flags);
+    int bg = tostop ? tty_check_background(tty, SIGTTOU) : 0;
+    if (bg)
+        return bg;
     mutex_lock(&tty->write_mutex);
     for (size_t done = 0; done < n;) {
         size_t chunk = MIN(n - done, (size_t)WRITE_CHUNK);
@@ -277,7 +285,8 @@ long tty_ioctl(struct tty *tty, struct file *f, unsigned cmd, unsigned long arg)
     case TCSETS:
     case TCSETSW:
     case TCSETSF:
-        return set_termios(tty, cmd, arg);
+        rc = tty_check_background(tty, SIGTTOU);
+        return rc ? rc : set_termios(tty, cmd, arg);
     case TIOCGWINSZ:
         return get_winsize(tty, arg);
     case TIOCSWINSZ:
@@ -287,7 +296,8 @@ long tty_ioctl(struct tty *tty, struct file *f, unsigned cmd, unsigned long arg)
     case TIOCOUTQ:
         return put_int(arg, 0); /* output goes straight to the device */
     case TCFLSH:
-        return flush(tty, arg);
+        rc = tty_check_background(tty, SIGTTOU);
+        return rc ? rc : flush(tty, arg);
     case TCXONC:
         return arg <= 3 ? 0 : -EINVAL;
     case TCSBRK:

@@ -63,5 +63,10 @@ long tty_job_ioctl(struct tty *tty, unsigned cmd, unsigned long arg);
 /* An open by a session leader without a controlling terminal makes tty its own (unless O_NOCTTY
  * or another live session has it), as Linux does for ttys other than tty0 and console. */
 void tty_open_ctty(struct tty *tty, struct file *f);
+/* Job control for a caller in a background process group of its controlling terminal: 0 to go
+ * ahead; else -ERESTARTSYS after sending sig (SIGTTIN for reads, SIGTTOU for writes with TOSTOP
+ * and for changing the terminal) to the caller's group, or -EIO when sig cannot stop it (an
+ * orphaned group, or SIGTTIN ignored or blocked). A blocked or ignored SIGTTOU lets it go ahead. */
+int tty_check_background(struct tty *tty, int sig);
 /* Whether tty is the calling process's controlling terminal. */
 bool tty_is_current_ctty(struct tty *tty);

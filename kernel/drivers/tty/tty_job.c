@@ -132,6 +132,45 @@ static long drop_ctty(struct tty *tty)
     return 0;
 }
 
+/* Whether process group pgid of session sid is orphaned (POSIX): no live member has a parent in
+ * another group of the same session, so nobody would ever continue it if it stopped. Tree lock held. */
+static bool pgrp_orphaned_locked(int sid, int pgid)
+{
+#ifdef process_for_each
+    process_for_each(q)
+    {
+        if (q->pgid == pgid && q->state == PROCESS_ALIVE && q->parent && q->parent->pgid != pgid &&
+            q->parent->sid == sid)
+            return false;
+    }
+#else
+    (void)sid, (void)pgid;
+#endif
+    return true;
+}
+
+int tty_check_background(struct tty *tty, int sig)
+{
+    struct process *p = tty_current_process();
+    if (!p || !tty_is_current_ctty(tty))
+        return 0; /* job control applies to one's controlling terminal only */
+    uint64_t flags = spin_lock_irqsave(&tty->lock);
+    int foreground = tty->pgrp;
+    spin_unlock_irqrestore(&tty->lock, flags);
+    if (!foreground || p->pgid == foreground)
+        return 0;
+    if (signal_current_ignores_or_blocks(sig))
+        return sig == SIGTTIN ? -EIO : 0; /* a writer that ignores SIGTTOU writes anyway */
+    uint64_t fl = tree_lock();
+    bool orphaned = pgrp_orphaned_locked(p->sid, p->pgid);
+    tree_unlock(fl);
+    if (orphaned)
+        return -EIO; /* a stop would be for ever */
+    /* The whole group stops; the call restarts once it is continued (SIGCONT). */
+    tty_signal_pgrp_id(p->pgid, sig);
+    return -ERESTARTSYS;
+}
+
 static long put_int(unsigned long arg, int v)
 {
     return copy_to_user((void *)arg, &v, sizeof(v));
@@ -147,8 +186,8 @@ static long get_pgrp(struct tty *tty, unsigned long arg)
     return put_int(arg, pgrp);
 }
 
-/* TIOCSPGRP: the group must exist in the caller's session. A background caller is not stopped with
- * SIGTTOU (docs/tty.md). */
+/* TIOCSPGRP: the group must exist in the caller's session. A background caller gets SIGTTOU unless
+ * it blocks or ignores it (shells do, to hand the terminal over from the background). */
 static long set_pgrp(struct tty *tty, unsigned long arg)
 {
     int pgrp;
@@ -157,6 +196,9 @@ static long set_pgrp(struct tty *tty, unsigned long arg)
     struct process *p = tty_current_process();
     if (!p || !tty_is_current_ctty(tty))
         return -ENOTTY;
+    int rc = tty_check_background(tty, SIGTTOU);
+    if (rc)
+        return rc;
     if (pgrp < 0)
         return -EINVAL;
     uint64_t fl = tree_lock();

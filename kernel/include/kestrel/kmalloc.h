@@ -13,3 +13,7 @@ void *kzalloc(size_t size);
 void kfree(void *ptr);
 /* The usable size of a kmalloc'd block (at least what was asked for). */
 size_t ksize(const void *ptr);
+
+/* Gives every size class's kept empty slab back to the page allocator (a free-memory measurement
+ * then counts only pages that hold live objects); returns the pages freed. */
+size_t kmalloc_trim(void);

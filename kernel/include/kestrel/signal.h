@@ -162,6 +162,9 @@ int signal_do_sigprocmask(int how, const ksigset_t *set, ksigset_t *old);
 int signal_kill(int pid, int sig);
 /* tgkill (tgid > 0) and tkill (tgid -1). */
 int signal_tkill(int tgid, int tid, int sig);
+/* Whether the calling thread blocks sig or its process ignores it explicitly (SIG_IGN): the test
+ * job control makes before stopping a background reader or writer with SIGTTIN or SIGTTOU. */
+bool signal_current_ignores_or_blocks(int sig);
 /* Pending signals of the calling thread and its process, blocked or not. */
 ksigset_t signal_pending_set(void);
 /* Takes a pending signal in set (even a blocked one) and fills info: its number, or 0 when none

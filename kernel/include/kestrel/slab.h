@@ -36,5 +36,8 @@ void slab_free(struct slab_cache *c, void *obj);
 /* The cache obj came from, or NULL when obj is not in a slab. */
 struct slab_cache *slab_cache_of(const void *obj);
 
+/* Gives the cache's kept empty slab (if any) back to the page allocator; returns the pages freed. */
+size_t slab_cache_trim(struct slab_cache *c);
+
 size_t slab_cache_inuse(const struct slab_cache *c);
 size_t slab_cache_slabs(const struct slab_cache *c);

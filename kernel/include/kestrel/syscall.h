@@ -76,5 +76,9 @@ typedef long (*syscall_fn_t)(long, long, long, long, long, long);
 /* Runs system call nr with the six argument registers; unknown and unimplemented numbers give
  * -ENOSYS (logged once per number). */
 long syscall_dispatch(unsigned long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+/* strace= on the command line (syscall/strace.c): whether the calling process is traced, and the
+ * line that logs one finished call. */
+bool syscall_traced(void);
+void syscall_trace(unsigned long nr, const long args[6], long result);
 /* The call's name for traces, or NULL for a number Kestrel does not know. */
 const char *syscall_name(unsigned long nr);

@@ -122,6 +122,10 @@ int thread_join(struct thread *t);
 /* Lets t be freed as soon as it exits; t must not be used afterwards. */
 void thread_detach(struct thread *t);
 
+/* Frees exited detached threads now (thread context only); the idle thread and thread creation
+ * otherwise do it when they run. */
+void thread_reap_detached(void);
+
 struct thread *thread_current(void);
 /* Gives the CPU to another runnable thread, if the policy has one. */
 void thread_yield(void);
