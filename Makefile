@@ -175,7 +175,7 @@ deps:
 # make run: a QEMU window when there is a display, the serial console in this terminal otherwise.
 run:
 	@bash tools/deps.sh
-	@$(MAKE) --no-print-directory iso
+	@$(MAKE) --no-print-directory iso $(DISK)
 	@bash tools/run.sh $(ISO)
 
 debug:

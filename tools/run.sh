@@ -30,10 +30,20 @@ if [ -z "$accel" ]; then
   if kvm_works; then accel=kvm; else accel=tcg; fi
 fi
 
+# The root disk: build/run-disk.img, made once from build/disk.img and kept, so what you create in
+# Kestrel is still there at the next `make run`. Delete it to start again from a fresh disk.
+disk="$(dirname "$iso")/run-disk.img"
+if [ ! -f "$disk" ] && [ -f "$(dirname "$iso")/disk.img" ]; then
+  cp --sparse=always "$(dirname "$iso")/disk.img" "$disk"
+fi
+disk_args=()
+[ -f "$disk" ] && disk_args=(-drive "file=$disk,if=none,format=raw,id=root"
+                             -device virtio-blk-pci,drive=root,disable-legacy=on)
+
 # One multiplexed stdio for the serial port and the QEMU monitor (Ctrl-A C switches), with the
 # serial output also saved next to the ISO.
 log="$(dirname "$iso")/serial.log"
-args=(-cdrom "$iso" -boot d -m "${MEM:-512M}" -no-reboot -net none -accel "$accel"
+args=(-cdrom "$iso" -boot d -m "${MEM:-512M}" -no-reboot -net none -accel "$accel" "${disk_args[@]}"
       -chardev "stdio,id=term,mux=on,logfile=$log" -serial chardev:term -mon chardev=term,mode=readline)
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
@@ -44,5 +54,6 @@ else
 fi
 
 echo "run: $iso on $where; ${accel^^}, ${MEM:-512M}; serial log in $log" >&2
+[ -f "$disk" ] && echo "run: root disk $disk (kept between runs; delete it for a fresh one)" >&2
 echo "run: quit with Ctrl-A X (Ctrl-A C toggles the QEMU monitor)" >&2
 exec "$qemu" "${args[@]}" "$@"

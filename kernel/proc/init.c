@@ -101,28 +101,37 @@ static int dev_setup(bool disk_root)
     return err;
 }
 
-/* The root filesystem: the disk root= names, or a tmpfs. The initramfs, when the boot loader
- * passed one, is unpacked onto it either way (onto a disk root it brings extra files, as tools/krun
- * does); then /dev is populated. */
+/* The root filesystem: the disk root= names, or a tmpfs holding the initramfs. When the disk
+ * cannot be mounted (no such disk: the ISO booted without one) and there is an initramfs, the
+ * tmpfs root serves instead. On a disk root the initramfs is unpacked only with initramfs=onto-root
+ * (tools/krun brings its files that way); otherwise it would overwrite the disk's own /init, /etc...
+ * at every boot. Then /dev is populated. */
 static int root_setup(struct inode **out)
 {
     tmpfs_register();
     procfs_register();
     const char *root = cmdline_get("root");
     struct super_block *sb;
-    int err = root ? mount_disk_root(root, &sb) : mount_tmpfs_root(&sb);
+    int err = root ? mount_disk_root(root, &sb) : -ENOENT;
+    bool disk_root = !err;
+    if (root && err && boot_info.nmodules > 0)
+        pr_warn("init: root=%s unusable (error %d): running from the initramfs in RAM\n", root, err);
+    if (!disk_root)
+        err = mount_tmpfs_root(&sb);
     if (err)
         return err;
     vfs_set_root(sb->root);
     vfs_set_clock(vfs_realtime_clock);
     vfs_set_cred_source(process_cred);
-    if (boot_info.nmodules > 0) {
+    const char *initramfs = cmdline_get("initramfs");
+    bool unpack = !disk_root || (initramfs && strcmp(initramfs, "onto-root") == 0);
+    if (boot_info.nmodules > 0 && unpack) {
         const struct boot_module *m = &boot_info.modules[0];
         err = initramfs_unpack(sb->root, phys_to_virt(m->start), m->end - m->start);
         if (err)
             pr_warn("init: initramfs: error %d (unpacked what it could)\n", err);
     }
-    err = dev_setup(root != NULL);
+    err = dev_setup(disk_root);
     if (err)
         pr_warn("init: /dev: error %d\n", err);
     writeback_start();
