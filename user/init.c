@@ -393,10 +393,28 @@ static void supervise(void)
     }
 }
 
+/* The disk's second partition (FAT32 on build/disk.img, like a camera card) at /mnt/fat, when the
+ * root is the disk's first partition (root=/dev/vda1 or /dev/sda1). Best effort, like the rest. */
+static void mount_data_partition(int argc, char **argv)
+{
+    const char *root = param("root", argc, argv);
+    size_t n = root ? strlen(root) : 0;
+    if (n < 2 || n >= 64 || root[n - 1] != '1' || (root[n - 2] >= '0' && root[n - 2] <= '9'))
+        return;
+    char dev[64];
+    memcpy(dev, root, n + 1);
+    dev[n - 1] = '2';
+    mkdir("/mnt", 0755);
+    mkdir("/mnt/fat", 0755);
+    if (mount(dev, "/mnt/fat", "vfat", 0, NULL) == 0)
+        say("init: %s mounted on /mnt/fat\n", dev);
+}
+
 int main(int argc, char **argv)
 {
     setup_console();
     setup_mounts();
+    mount_data_partition(argc, argv);
     umask(022);
     say("init: Kestrel userland starting%s\n", "");
     const char *krun = param("krun", argc, argv);

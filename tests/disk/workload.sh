@@ -9,7 +9,7 @@ D=/data
 # Files the host put into the images, as Kestrel reads them.
 for f in /bin/busybox /init /tests/t_files /etc/passwd; do echo "host-file $(md5sum $f)"; done
 mkdir -p /mnt/fat
-mount -t vfat "$FAT_DEV" /mnt/fat || echo "mount-failed vfat $FAT_DEV"
+mountpoint -q /mnt/fat || mount -t vfat "$FAT_DEV" /mnt/fat || echo "mount-failed vfat $FAT_DEV"
 echo "host-file $(md5sum /mnt/fat/README.TXT)"
 
 # Thousands of files in directories, then changes of every kind.
