@@ -13,18 +13,10 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "user"))
+import suites  # noqa: E402  (its tools/krun loader)
+
 SECTOR = 512
-
-
-def _krun():
-    import importlib.machinery
-    import importlib.util
-    loader = importlib.machinery.SourceFileLoader("krun", os.path.join(ROOT, "tools", "krun"))
-    spec = importlib.util.spec_from_loader("krun", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
 
 
 def partitions(image):
@@ -164,7 +156,7 @@ def manifest_path(line):
 
 
 def run(build, logs, root="virtio", timeout=900):
-    krun = _krun()
+    krun = suites._krun()
     name = f"disk/{root}"
     log = os.path.join(logs, f"disk-{root}.log")
     with tempfile.TemporaryDirectory(prefix="kestrel-disk-") as work:

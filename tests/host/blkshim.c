@@ -1,9 +1,12 @@
 /* The file-backed block device of blkshim.h: pread and pwrite on the image. */
 #include "blkshim.h"
+#include <stdarg.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct shim {
@@ -74,4 +77,30 @@ int block_write(struct block_device *bd, uint64_t sector, const void *buf, uint3
 int block_flush(struct block_device *bd)
 {
     return fsync(((struct shim *)bd->driver)->fd) == 0 ? 0 : -EIO;
+}
+
+int blkshim_sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+size_t blkshim_sh_out(char *buf, size_t size, const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(buf, 1, size - 1, p) : 0;
+    buf[n] = 0;
+    if (p)
+        pclose(p);
+    return n;
 }

@@ -16,33 +16,6 @@
 
 /* ---- Helpers ---- */
 
-static int sh(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int status = system(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The output of a shell command (at most size - 1 bytes, NUL-terminated); its length. */
-static size_t sh_out(char *buf, size_t size, const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    size_t n = p ? fread(buf, 1, size - 1, p) : 0;
-    buf[n] = 0;
-    if (p)
-        pclose(p);
-    return n;
-}
-
 struct work {
     char dir[64]; /* a scratch directory, removed at the end */
     char img[96];
@@ -71,7 +44,7 @@ static void work_begin(struct work *w)
 
 static void work_end(struct htest *t, struct work *w)
 {
-    sh("rm -rf %s", w->dir);
+    blkshim_sh("rm -rf %s", w->dir);
     vfs_set_clock(NULL);
     HEXPECT_EQ(t, kshim_live_allocs(), w->allocs);
 }
@@ -83,8 +56,8 @@ static int mkfs(struct work *w, unsigned bs, unsigned kib, const char *opts, con
     char from[160] = "";
     if (src)
         snprintf(from, sizeof(from), "-d %s", src);
-    return sh("mke2fs -q -F -t ext2 -b %u %s %s %s %u >/dev/null 2>&1", bs, opts ? opts : "", from, w->img,
-              kib);
+    return blkshim_sh("mke2fs -q -F -t ext2 -b %u %s %s %s %u >/dev/null 2>&1", bs, opts ? opts : "", from,
+                      w->img, kib);
 }
 
 static int do_mount(struct work *w, unsigned long flags)
@@ -112,13 +85,14 @@ static void do_umount(struct work *w)
  * fixes those silently, so they are checked here with dumpe2fs). */
 static int fsck_clean(struct work *w)
 {
-    if (sh("e2fsck -fn %s > %s/fsck.log 2>&1 || { cat %s/fsck.log >&2; exit 1; }", w->img, w->dir, w->dir))
+    if (blkshim_sh("e2fsck -fn %s > %s/fsck.log 2>&1 || { cat %s/fsck.log >&2; exit 1; }", w->img, w->dir,
+                   w->dir))
         return 1;
-    return sh("dumpe2fs %s 2>/dev/null | awk '/^Free blocks:/ {sb = $3} /^Free inodes:/ {si = $3}"
-              " / free blocks, .* free inodes, / {gb += $1; gi += $4}"
-              " END {if (sb != gb || si != gi) {print \"superblock free counts \" sb \"/\" si"
-              " \" != groups \" gb \"/\" gi > \"/dev/stderr\"; exit 1}}'",
-              w->img);
+    return blkshim_sh("dumpe2fs %s 2>/dev/null | awk '/^Free blocks:/ {sb = $3} /^Free inodes:/ {si = $3}"
+                      " / free blocks, .* free inodes, / {gb += $1; gi += $4}"
+                      " END {if (sb != gb || si != gi) {print \"superblock free counts \" sb \"/\" si"
+                      " \" != groups \" gb \"/\" gi > \"/dev/stderr\"; exit 1}}'",
+                      w->img);
 }
 
 /* A deterministic pattern: byte i of content seed. */
@@ -175,7 +149,7 @@ HTEST(bcache_bound_writeback_and_forget)
 {
     struct work w;
     work_begin(&w);
-    HASSERT(t, sh("truncate -s 64K %s", w.img) == 0);
+    HASSERT(t, blkshim_sh("truncate -s 64K %s", w.img) == 0);
     HASSERT(t, blkshim_open(w.img, &w.bd) == 0);
     struct bcache *bc = bcache_create(&w.bd, 1024, 8);
     HASSERT(t, bc);
@@ -195,8 +169,10 @@ HTEST(bcache_bound_writeback_and_forget)
     HEXPECT_EQ(t, held->blockno, 10);
     bcache_put(held);
     char out[16] = "";
-    HEXPECT_EQ(t, sh_out(out, sizeof(out), "dd if=%s bs=1024 skip=3 count=1 2>/dev/null | head -c 12", w.img),
-               12);
+    HEXPECT_EQ(
+        t,
+        blkshim_sh_out(out, sizeof(out), "dd if=%s bs=1024 skip=3 count=1 2>/dev/null | head -c 12", w.img),
+        12);
     HEXPECT(t, strcmp(out, "written back") == 0);
     /* Two gets of one block share the buffer; a forgotten dirty block is never written. */
     HASSERT(t, bcache_get(bc, 5, &b) == 0);
@@ -220,7 +196,7 @@ HTEST(bcache_failed_read_keeps_eviction_working)
 {
     struct work w;
     work_begin(&w);
-    HASSERT(t, sh("truncate -s 64K %s", w.img) == 0);
+    HASSERT(t, blkshim_sh("truncate -s 64K %s", w.img) == 0);
     HASSERT(t, blkshim_open(w.img, &w.bd) == 0);
     struct bcache *bc = bcache_create(&w.bd, 1024, 4);
     HASSERT(t, bc);
@@ -229,7 +205,7 @@ HTEST(bcache_failed_read_keeps_eviction_working)
         HASSERT(t, bcache_get(bc, i, &b) == 0);
         bcache_put(b);
     }
-    HASSERT(t, sh("truncate -s 8K %s", w.img) == 0); /* blocks 8 and up now fail to read */
+    HASSERT(t, blkshim_sh("truncate -s 8K %s", w.img) == 0); /* blocks 8 and up now fail to read */
     HEXPECT_EQ(t, bcache_get(bc, 20, &b), -EIO);
     for (unsigned i = 0; i < 8; i++) {
         HASSERT(t, bcache_get(bc, i, &b) == 0);
@@ -246,7 +222,7 @@ HTEST(bcache_failed_read_keeps_eviction_working)
 /* The source tree: every kind of file mke2fs -d copies without privileges. */
 static int make_source(const char *src)
 {
-    return sh(
+    return blkshim_sh(
         "set -e; mkdir -p %1$s/dir/sub %1$s/many; cd %1$s;"
         "printf 'hello, ext2\\n' > small; : > empty;"
         "head -c 300000 /dev/urandom > double;" /* past 268 KiB: double indirect at 1 KiB */
@@ -293,7 +269,7 @@ static bool same_contents(const char *src, const char *path)
 static bool same_stat(const char *src, const char *path)
 {
     char out[256];
-    sh_out(out, sizeof(out), "stat -c '%%f %%u %%g %%s %%h %%Y' %s%s", src, path);
+    blkshim_sh_out(out, sizeof(out), "stat -c '%%f %%u %%g %%s %%h %%Y' %s%s", src, path);
     unsigned mode, uid, gid, nlink;
     unsigned long long size, mtime;
     if (sscanf(out, "%x %u %u %llu %u %llu", &mode, &uid, &gid, &size, &nlink, &mtime) != 6)
@@ -379,7 +355,8 @@ static void read_image(struct htest *t, unsigned bs, const char *opts, bool nsec
     HEXPECT_EQ(t, fsck_clean(&w), 0); /* mounting and reading changed nothing e2fsck minds */
     if (nsec) {
         /* A large inode's extra time word: nanoseconds << 2, and epoch bits adding 2^32 seconds. */
-        HASSERT(t, sh("debugfs -w -R 'sif /small mtime_extra 0x1d6f3455' %s >/dev/null 2>&1", w.img) == 0);
+        HASSERT(t, blkshim_sh("debugfs -w -R 'sif /small mtime_extra 0x1d6f3455' %s >/dev/null 2>&1",
+                              w.img) == 0);
         HASSERT(t, do_mount(&w, 0) == 0);
         struct stat st;
         HEXPECT_EQ(t, vfs_stat(NULL, "/small", &st), 0);
@@ -513,10 +490,10 @@ static int mismatches(struct model *m)
 static bool debugfs_agrees(struct work *w, const struct mfile *f)
 {
     static char out[8192];
-    size_t n = sh_out(out, sizeof(out), "debugfs -R 'cat %s' %s 2>/dev/null", f->path, w->img);
+    size_t n = blkshim_sh_out(out, sizeof(out), "debugfs -R 'cat %s' %s 2>/dev/null", f->path, w->img);
     if (n != f->size || (n && memcmp(out, f->data, n) != 0))
         return false;
-    sh_out(out, sizeof(out), "debugfs -R 'stat %s' %s 2>/dev/null", f->path, w->img);
+    blkshim_sh_out(out, sizeof(out), "debugfs -R 'stat %s' %s 2>/dev/null", f->path, w->img);
     const char *mode = strstr(out, "Mode:"), *user = strstr(out, "User:"), *size = strstr(out, "Size:");
     unsigned mo, uid, gid;
     unsigned long long sz;
@@ -706,9 +683,10 @@ static void write_workload(struct htest *t, unsigned bs, unsigned kib, const cha
     HEXPECT_EQ(t, mismatches(m), 0);
     HEXPECT_EQ(t, w.sb->ops->sync(w.sb), 0);
     /* What sync wrote is a consistent filesystem by itself, as a crash right after would leave. */
-    HEXPECT_EQ(
-        t, sh("cp --sparse=always %s %s.synced && e2fsck -fn %s.synced >/dev/null 2>&1", w.img, w.img, w.img),
-        0);
+    HEXPECT_EQ(t,
+               blkshim_sh("cp --sparse=always %s %s.synced && e2fsck -fn %s.synced >/dev/null 2>&1", w.img,
+                          w.img, w.img),
+               0);
     do_umount(&w);
     HEXPECT_EQ(t, fsck_clean(&w), 0);
     int checked = 0, agreed = 0;
@@ -721,7 +699,7 @@ static void write_workload(struct htest *t, unsigned bs, unsigned kib, const cha
     HEXPECT(t, checked > 20);
     HEXPECT_EQ(t, agreed, checked);
     char out[4096];
-    sh_out(out, sizeof(out), "debugfs -R 'stat /d00/bigdev' %s 2>/dev/null", w.img);
+    blkshim_sh_out(out, sizeof(out), "debugfs -R 'stat /d00/bigdev' %s 2>/dev/null", w.img);
     HEXPECT(t, strstr(out, "Device major/minor number: 259:70000") != NULL);
     /* Read back after a remount: everything came from the disk this time. */
     HASSERT(t, do_mount(&w, 0) == 0);
@@ -868,8 +846,8 @@ HTEST(ext2_refuses_unknown_features)
     HEXPECT_EQ(t, blkshim_sectors_written(&w.bd), 0);
     blkshim_close(&w.bd);
     /* Not ext2 at all. */
-    HASSERT(t, sh("truncate -s 1M %s && dd if=/dev/zero of=%s bs=1024 count=1024 2>/dev/null", w.img,
-                  w.img) == 0);
+    HASSERT(t, blkshim_sh("truncate -s 1M %s && dd if=/dev/zero of=%s bs=1024 count=1024 2>/dev/null", w.img,
+                          w.img) == 0);
     HEXPECT_EQ(t, do_mount(&w, 0), -EINVAL);
     work_end(t, &w);
 }
@@ -915,13 +893,13 @@ HTEST(ext2_one_inode_per_number_and_attributes)
     do_umount(&w);
     HEXPECT_EQ(t, fsck_clean(&w), 0);
     char out[4096];
-    sh_out(out, sizeof(out), "debugfs -R 'stat /p/dir' %s 2>/dev/null", w.img);
+    blkshim_sh_out(out, sizeof(out), "debugfs -R 'stat /p/dir' %s 2>/dev/null", w.img);
     HEXPECT(t, strstr(out, "Mode:  04751") != NULL);
     HEXPECT(t, strstr(out, "Links: 2") != NULL);
     /* debugfs shows the raw seconds and the extra word: 5 ns << 2, epoch 0. */
     HEXPECT(t, strstr(out, "mtime: 0x0074cbb1:00000014") != NULL);
     /* statfs agrees with what df reads from the superblock (dumpe2fs's view). */
-    sh_out(out, sizeof(out), "dumpe2fs -h %s 2>/dev/null | awk '/^Free blocks:/ {print $3}'", w.img);
+    blkshim_sh_out(out, sizeof(out), "dumpe2fs -h %s 2>/dev/null | awk '/^Free blocks:/ {print $3}'", w.img);
     HEXPECT_EQ(t, strtoull(out, NULL, 10), fs.f_bfree);
     work_end(t, &w);
 }
@@ -933,13 +911,14 @@ HTEST(ext2_deleting_frees_xattr_blocks)
     char src[128];
     snprintf(src, sizeof(src), "%s/src", w.dir);
     /* 128-byte inodes have no room inside for attributes: debugfs gives each file a block. */
-    HASSERT(t, sh("mkdir %1$s && cd %1$s && echo a > a && echo b > b && ln -s a fastlink", src) == 0);
+    HASSERT(t, blkshim_sh("mkdir %1$s && cd %1$s && echo a > a && echo b > b && ln -s a fastlink", src) == 0);
     HASSERT(t, mkfs(&w, 1024, 4096, "-I 128", src) == 0);
-    HASSERT(t, sh("for f in a b; do debugfs -w -R \"ea_set /$f user.k $(printf 'v%%.0s' $(seq 100))\" %s"
-                  " >/dev/null 2>&1 || exit 1; done",
-                  w.img) == 0);
+    HASSERT(t,
+            blkshim_sh("for f in a b; do debugfs -w -R \"ea_set /$f user.k $(printf 'v%%.0s' $(seq 100))\" %s"
+                       " >/dev/null 2>&1 || exit 1; done",
+                       w.img) == 0);
     char out[4096];
-    sh_out(out, sizeof(out), "debugfs -R 'stat /a' %s 2>/dev/null", w.img);
+    blkshim_sh_out(out, sizeof(out), "debugfs -R 'stat /a' %s 2>/dev/null", w.img);
     HEXPECT(t, strstr(out, "File ACL: 0") == NULL); /* the test needs an attribute block */
     HASSERT(t, do_mount(&w, 0) == 0);
     uint64_t before = free_blocks();
@@ -1004,11 +983,11 @@ HTEST(ext2_damaged_images_fail_cleanly)
     snprintf(pristine, sizeof(pristine), "%s/pristine", w.dir);
     HASSERT(t, make_source(src) == 0);
     HASSERT(t, mkfs(&w, 1024, 4096, "-I 128", src) == 0);
-    HASSERT(t, sh("cp --sparse=always %s %s", w.img, pristine) == 0);
+    HASSERT(t, blkshim_sh("cp --sparse=always %s %s", w.img, pristine) == 0);
     unsigned seed = 12345;
     int mounted = 0;
     for (int round = 0; round < 40; round++) {
-        HASSERT(t, sh("cp --sparse=always %s %s", pristine, w.img) == 0);
+        HASSERT(t, blkshim_sh("cp --sparse=always %s %s", pristine, w.img) == 0);
         FILE *img = fopen(w.img, "r+b");
         HASSERT(t, img);
         for (int i = 0; i < 40; i++) { /* random bytes in the metadata area after the superblock */
@@ -1035,20 +1014,20 @@ HTEST(ext2_shared_xattr_block_goes_with_its_last_user)
     work_begin(&w);
     char src[128];
     snprintf(src, sizeof(src), "%s/src", w.dir);
-    HASSERT(t, sh("mkdir %1$s && echo a > %1$s/a && echo b > %1$s/b", src) == 0);
+    HASSERT(t, blkshim_sh("mkdir %1$s && echo a > %1$s/a && echo b > %1$s/b", src) == 0);
     HASSERT(t, mkfs(&w, 1024, 4096, "-I 128", src) == 0);
     /* One attribute block shared by a and b, as Linux shares identical ones: refcount 2. */
     char out[4096];
-    HASSERT(t, sh("debugfs -w -R \"ea_set /a user.k shared\" %s >/dev/null 2>&1", w.img) == 0);
-    sh_out(out, sizeof(out), "debugfs -R 'stat /a' %s 2>/dev/null", w.img);
+    HASSERT(t, blkshim_sh("debugfs -w -R \"ea_set /a user.k shared\" %s >/dev/null 2>&1", w.img) == 0);
+    blkshim_sh_out(out, sizeof(out), "debugfs -R 'stat /a' %s 2>/dev/null", w.img);
     const char *acl = strstr(out, "File ACL: ");
     HASSERT(t, acl);
     unsigned blk = (unsigned)strtoul(acl + 10, NULL, 10);
     HASSERT(t, blk != 0);
-    HASSERT(t, sh("printf '\\002' | dd of=%s bs=1 seek=%lu conv=notrunc 2>/dev/null && "
-                  "debugfs -w -R 'sif /b file_acl %u' %s >/dev/null 2>&1 && "
-                  "debugfs -w -R 'sif /b blocks 4' %s >/dev/null 2>&1",
-                  w.img, (unsigned long)blk * 1024 + 4, blk, w.img, w.img) == 0);
+    HASSERT(t, blkshim_sh("printf '\\002' | dd of=%s bs=1 seek=%lu conv=notrunc 2>/dev/null && "
+                          "debugfs -w -R 'sif /b file_acl %u' %s >/dev/null 2>&1 && "
+                          "debugfs -w -R 'sif /b blocks 4' %s >/dev/null 2>&1",
+                          w.img, (unsigned long)blk * 1024 + 4, blk, w.img, w.img) == 0);
     HASSERT(t, fsck_clean(&w) == 0); /* the sharing is well-formed before Kestrel touches it */
     HASSERT(t, do_mount(&w, 0) == 0);
     uint64_t before = free_blocks();

@@ -19,17 +19,6 @@
 
 /* ---- Helpers ---- */
 
-static int run(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int status = system(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 struct vol {
     char dir[64]; /* scratch directory, removed at the end */
     char img[96];
@@ -58,7 +47,7 @@ static void vol_begin(struct vol *v)
         abort();
     snprintf(v->img, sizeof(v->img), "%s/img", v->dir);
     v->allocs = kshim_live_allocs();
-    if (run("mkfs.fat -F 32 -C %s %d >/dev/null 2>&1", v->img, IMAGE_KB) != 0)
+    if (blkshim_sh("mkfs.fat -F 32 -C %s %d >/dev/null 2>&1", v->img, IMAGE_KB) != 0)
         abort();
 }
 
@@ -91,7 +80,7 @@ static void vol_unmount(struct vol *v)
 
 static void vol_end(struct htest *t, struct vol *v)
 {
-    run("rm -rf %s", v->dir);
+    blkshim_sh("rm -rf %s", v->dir);
     vfs_set_clock(NULL);
     HEXPECT_EQ(t, kshim_live_allocs(), v->allocs);
 }
@@ -104,7 +93,7 @@ static int mtools(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(args, sizeof(args), fmt, ap);
     va_end(ap);
-    return run("MTOOLS_SKIP_CHECK=1 %s >/dev/null 2>&1", args);
+    return blkshim_sh("MTOOLS_SKIP_CHECK=1 %s >/dev/null 2>&1", args);
 }
 
 /* Writes size bytes of data to a host file. */
@@ -375,11 +364,11 @@ static bool mtools_agrees(struct htest *t, struct vol *v, struct model *m)
     char out[128], list[128];
     snprintf(out, sizeof(out), "%s/out", v->dir);
     snprintf(list, sizeof(list), "%s/list", v->dir);
-    if (run("mkdir %s && MTOOLS_SKIP_CHECK=1 mcopy -s -i %s '::/*' %s/ >/dev/null 2>&1", out, v->img, out) !=
-        0)
+    if (blkshim_sh("mkdir %s && MTOOLS_SKIP_CHECK=1 mcopy -s -i %s '::/*' %s/ >/dev/null 2>&1", out, v->img,
+                   out) != 0)
         return HEXPECT(t, !"mcopy -s extracts the image");
-    if (run("cd %s && find . -mindepth 1 -type d | sed 's|^\\.||' | sort > %s.dirs", out, list) != 0 ||
-        run("cd %s && find . -type f | wc -l > %s.count", out, list) != 0)
+    if (blkshim_sh("cd %s && find . -mindepth 1 -type d | sed 's|^\\.||' | sort > %s.dirs", out, list) != 0 ||
+        blkshim_sh("cd %s && find . -type f | wc -l > %s.count", out, list) != 0)
         return false;
     bool ok = true;
     for (int i = 0; i < m->nfiles; i++) {
@@ -616,8 +605,9 @@ HTEST(fat_write_workload_passes_fsck_and_mtools)
     HASSERT(t, vol_mount(&v, NULL) == 0);
     HEXPECT(t, model_holds(m));
     vol_unmount(&v);
-    HEXPECT_EQ(t, run("fsck.fat -n %s >%s/fsck.log 2>&1 || cat %s/fsck.log >&2", v.img, v.dir, v.dir), 0);
-    HEXPECT_EQ(t, run("fsck.fat -n %s 2>&1 | grep -q 'Free cluster summary'", v.img), 1);
+    HEXPECT_EQ(t, blkshim_sh("fsck.fat -n %s >%s/fsck.log 2>&1 || cat %s/fsck.log >&2", v.img, v.dir, v.dir),
+               0);
+    HEXPECT_EQ(t, blkshim_sh("fsck.fat -n %s 2>&1 | grep -q 'Free cluster summary'", v.img), 1);
     HEXPECT(t, mtools_agrees(t, &v, m));
     model_free(m);
     free(m);
@@ -631,7 +621,7 @@ HTEST(fat_thousands_of_files_and_a_64mib_file)
 {
     struct vol v;
     vol_begin(&v);
-    HASSERT(t, run("rm %s && mkfs.fat -F 32 -C %s 100000 >/dev/null 2>&1", v.img, v.img) == 0);
+    HASSERT(t, blkshim_sh("rm %s && mkfs.fat -F 32 -C %s 100000 >/dev/null 2>&1", v.img, v.img) == 0);
     HASSERT(t, vol_mount(&v, NULL) == 0);
     struct model *m = calloc(1, sizeof(*m));
     char *buf = malloc(64 << 20);
@@ -673,7 +663,8 @@ HTEST(fat_thousands_of_files_and_a_64mib_file)
     HASSERT(t, vol_mount(&v, NULL) == 0);
     HEXPECT(t, model_holds(m));
     vol_unmount(&v);
-    HEXPECT_EQ(t, run("fsck.fat -n %s >%s/fsck.log 2>&1 || cat %s/fsck.log >&2", v.img, v.dir, v.dir), 0);
+    HEXPECT_EQ(t, blkshim_sh("fsck.fat -n %s >%s/fsck.log 2>&1 || cat %s/fsck.log >&2", v.img, v.dir, v.dir),
+               0);
     HEXPECT(t, mtools_agrees(t, &v, m));
     model_free(m);
     free(m);
@@ -769,15 +760,15 @@ HTEST(fat_semantics_match_linux_vfat)
 
     /* sync writes everything, FSInfo included: the image is clean while still mounted. */
     HEXPECT_EQ(t, v.sb->ops->sync(v.sb), 0);
-    HEXPECT_EQ(t, run("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
+    HEXPECT_EQ(t, blkshim_sh("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
     HEXPECT_EQ(t, vfs_unlink(NULL, "/sub/in"), 0);
     HEXPECT_EQ(t, vfs_rmdir(NULL, "/sub"), 0);
     vol_unmount(&v);
-    HEXPECT_EQ(t, run("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
+    HEXPECT_EQ(t, blkshim_sh("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
     HEXPECT_EQ(t,
-               run("MTOOLS_SKIP_CHECK=1 mdir -b -i %s ::/ | sort | tr '\\n' '|' | grep -qx "
-                   "'::/caf.*txt|::/dots|::/empty/|::/file|'",
-                   v.img),
+               blkshim_sh("MTOOLS_SKIP_CHECK=1 mdir -b -i %s ::/ | sort | tr '\\n' '|' | grep -qx "
+                          "'::/caf.*txt|::/dots|::/empty/|::/file|'",
+                          v.img),
                0);
     vol_end(t, &v);
 }
@@ -807,7 +798,7 @@ HTEST(fat_unlinked_open_file_frees_at_last_close)
     HEXPECT_EQ(t, after.f_bfree, before.f_bfree - 1);
     HEXPECT(t, holds("/another", "a", 1));
     vol_unmount(&v);
-    HEXPECT_EQ(t, run("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
+    HEXPECT_EQ(t, blkshim_sh("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
     free(data);
     free(back);
     vol_end(t, &v);
@@ -818,7 +809,8 @@ HTEST(fat_large_sectors_and_clusters)
 {
     struct vol v;
     vol_begin(&v);
-    HASSERT(t, run("rm %s && mkfs.fat -F 32 -S 4096 -s 2 -C %s 600000 >/dev/null 2>&1", v.img, v.img) == 0);
+    HASSERT(t, blkshim_sh("rm %s && mkfs.fat -F 32 -S 4096 -s 2 -C %s 600000 >/dev/null 2>&1", v.img,
+                          v.img) == 0);
     HASSERT(t, vol_mount(&v, NULL) == 0);
     size_t size = 100000;
     char *data = malloc(size);
@@ -830,11 +822,13 @@ HTEST(fat_large_sectors_and_clusters)
     HEXPECT_EQ(t, v.sb->ops->statfs(v.sb, &st), 0);
     HEXPECT_EQ(t, st.f_bsize, 8192);
     vol_unmount(&v);
-    HEXPECT_EQ(t, run("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
+    HEXPECT_EQ(t, blkshim_sh("fsck.fat -n %s >/dev/null 2>&1", v.img), 0);
     char out[128];
     snprintf(out, sizeof(out), "%s/out", v.dir);
     HEXPECT_EQ(
-        t, run("MTOOLS_SKIP_CHECK=1 mcopy -i %s '::/a directory/a file with a long name' %s", v.img, out), 0);
+        t,
+        blkshim_sh("MTOOLS_SKIP_CHECK=1 mcopy -i %s '::/a directory/a file with a long name' %s", v.img, out),
+        0);
     size_t n;
     char *back = host_read(out, &n);
     HEXPECT(t, back && n == 9000 && memcmp(back, data, n) == 0);
@@ -853,7 +847,7 @@ HTEST(fat_readonly_mount_writes_nothing)
     snprintf(src, sizeof(src), "%s/src", v.dir);
     host_write(src, "data\n", 5);
     HASSERT(t, mtools("mcopy -i %s %s '::/a dir/a file'", v.img, src) == 0);
-    HASSERT(t, run("md5sum < %s > %s/sum", v.img, v.dir) == 0);
+    HASSERT(t, blkshim_sh("md5sum < %s > %s/sum", v.img, v.dir) == 0);
     HASSERT(t, vol_mount_flags(&v, 1 /* MS_RDONLY */, NULL) == 0);
     HEXPECT(t, v.sb->readonly);
     struct stat st;
@@ -869,7 +863,7 @@ HTEST(fat_readonly_mount_writes_nothing)
     HEXPECT_EQ(t, vfs_chmod(NULL, "/a dir/a file", 0555), -EROFS);
     HEXPECT_EQ(t, v.sb->ops->sync(v.sb), 0);
     vol_unmount(&v);
-    HEXPECT_EQ(t, run("md5sum < %s | cmp -s - %s/sum", v.img, v.dir), 0);
+    HEXPECT_EQ(t, blkshim_sh("md5sum < %s | cmp -s - %s/sum", v.img, v.dir), 0);
     vol_end(t, &v);
 }
 
@@ -921,11 +915,11 @@ HTEST(fat_damaged_images_never_crash)
     HASSERT(t, mtools("mcopy -i %s %s '::/a long directory name/sub dir/deeper file'", v.img, src) == 0);
     char pristine[128];
     snprintf(pristine, sizeof(pristine), "%s/pristine", v.dir);
-    HASSERT(t, run("cp --sparse=always %s %s", v.img, pristine) == 0);
+    HASSERT(t, blkshim_sh("cp --sparse=always %s %s", v.img, pristine) == 0);
     srand(5);
     int mounted = 0;
     for (int round = 0; round < 40; round++) {
-        HASSERT(t, run("cp --sparse=always %s %s", pristine, v.img) == 0);
+        HASSERT(t, blkshim_sh("cp --sparse=always %s %s", pristine, v.img) == 0);
         FILE *img = fopen(v.img, "r+b");
         HASSERT(t, img != NULL);
         /* The layout from the BPB: reserved sectors, then two FATs, then the data area. */
@@ -964,7 +958,7 @@ HTEST(fat_mount_rejects_bad_volumes_and_options)
     vol_begin(&v);
     HEXPECT_EQ(t, vol_mount(&v, "shortname=win95"), -EINVAL);
     HEXPECT_EQ(t, vol_mount(&v, "uid=abc"), -EINVAL);
-    HEXPECT_EQ(t, run("dd if=/dev/zero of=%s bs=512 count=1 conv=notrunc 2>/dev/null", v.img), 0);
+    HEXPECT_EQ(t, blkshim_sh("dd if=/dev/zero of=%s bs=512 count=1 conv=notrunc 2>/dev/null", v.img), 0);
     HEXPECT_EQ(t, vol_mount(&v, NULL), -EINVAL);
     vol_end(t, &v);
 }
