@@ -155,10 +155,12 @@ fail_registered:
         mm_put(child->mm);
     if (signal_exit && child->sighand)
         signal_exit(child);
+    vfs_lock(); /* a last reference to an inode writes it back (ext2): only under the VFS lock */
     if (child->fs.cwd)
         inode_put(child->fs.cwd);
     if (child->fs.root)
         inode_put(child->fs.root);
+    vfs_unlock();
     unregister_child(child);
     return err;
 }

@@ -239,10 +239,12 @@ void process_discard(struct process *p)
 {
     if (p->exe)
         file_put(p->exe);
+    vfs_lock(); /* a last reference to an inode writes it back (ext2): only under the VFS lock */
     if (p->fs.cwd)
         inode_put(p->fs.cwd);
     if (p->fs.root)
         inode_put(p->fs.root);
+    vfs_unlock();
     kfree(p);
 }
 
