@@ -1,8 +1,10 @@
 /* Periodic write-back: a kernel thread syncs every mounted filesystem every few seconds, so a
  * machine that loses power or panics loses at most that much of what was written (Linux's
  * flusher threads do the same with dirty_writeback_centisecs = 500). sync(2) does it on demand. */
+#include <kestrel/cmdline.h>
 #include <kestrel/mount.h>
 #include <kestrel/printk.h>
+#include <kestrel/string.h>
 #include <kestrel/thread.h>
 #include <kestrel/file.h>
 
@@ -29,6 +31,11 @@ static int writeback_thread(void *arg)
 
 void writeback_start(void)
 {
+    const char *opt = cmdline_get("writeback");
+    if (opt && strcmp(opt, "off") == 0) {
+        pr_info("writeback: off (writeback=off): data reaches disks only on sync and fsync\n");
+        return;
+    }
     struct thread *t = thread_create("writeback", writeback_thread, NULL, PRIO_DEFAULT);
     if (!t) {
         pr_warn("writeback: no memory for the thread; data reaches disks only on sync\n");

@@ -605,12 +605,22 @@ SYSCALL_DEFINE2(flock, int, fd, int, op)
 }
 
 /* tmpfs has nothing to write back; a device may have a write cache to flush (block devices). */
+/* A device file flushes through its driver; a file of a filesystem makes the whole filesystem
+ * durable (more than fsync asks, never less: ext2 and FAT keep no per-file dirty lists). */
 static long sync_fd(int fd)
 {
     struct file *f = fget(fd);
     if (!f)
         return -EBADF;
-    int err = f->ops && f->ops->fsync ? f->ops->fsync(f) : 0;
+    int err = 0;
+    if (f->ops) {
+        err = f->ops->fsync ? f->ops->fsync(f) : 0;
+    } else {
+        struct super_block *sb = f->inode->sb;
+        vfs_lock();
+        err = sb->ops && sb->ops->sync ? sb->ops->sync(sb) : 0;
+        vfs_unlock();
+    }
     file_put(f);
     return err;
 }

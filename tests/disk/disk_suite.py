@@ -155,6 +155,39 @@ def manifest_path(line):
     return m.group(1) if m else body
 
 
+FSYNC_SCRIPT = """echo durable > /root/fsynced
+sync -d /root/fsynced
+echo durable-too > /mnt/fat/FSYNCED.TXT
+sync -d /mnt/fat/FSYNCED.TXT
+poweroff -n -f
+"""
+
+
+def fsync_durable(build, logs):
+    """Regression: fsync(2) of a file on ext2 or FAT did nothing, so data written and fsynced was
+    lost at a power-off without sync. With the periodic write-back off, the script writes and
+    fsyncs a file on each, then powers off without syncing (busybox poweroff -n -f); the host must
+    find both files in the image."""
+    krun = suites._krun()
+    log = os.path.join(logs, "disk-fsync.log")
+    with tempfile.TemporaryDirectory(prefix="kestrel-fsync-") as work:
+        image, script = os.path.join(work, "disk.img"), os.path.join(work, "fsync.sh")
+        subprocess.run(["cp", "--sparse=always", os.path.join(build, "disk.img"), image], check=True)
+        with open(script, "w") as f:
+            f.write(FSYNC_SCRIPT)
+        krun.run(os.path.join(build, "kestrel.elf"), None, [("krun/fsync.sh", script)],
+                 argv=["/bin/sh", "/krun/fsync.sh"], timeout=120, log_path=log, root="virtio", disk=image,
+                 disk_in_place=True, append_extra="writeback=off")
+        parts = partitions(image)
+        ext2_img, fat_img = os.path.join(work, "root.ext2"), os.path.join(work, "fat.img")
+        extract(image, parts[0], ext2_img)
+        extract(image, parts[1], fat_img)
+        ext2 = subprocess.run(["debugfs", "-R", "cat /root/fsynced", ext2_img], capture_output=True, text=True).stdout
+        fat = subprocess.run(["mtype", "-i", fat_img, "::/FSYNCED.TXT"], capture_output=True, text=True).stdout
+    return [("disk/fsync-durable-ext2", ext2 == "durable\n", f"debugfs read {ext2!r}; log {log}"),
+            ("disk/fsync-durable-fat", fat == "durable-too\n", f"mtype read {fat!r}; log {log}")]
+
+
 def run(build, logs, root="virtio", timeout=900):
     krun = suites._krun()
     name = f"disk/{root}"
