@@ -83,7 +83,6 @@ static int write_back(struct buf *b)
     return err;
 }
 
-/* Unhooks an unreferenced buffer and frees it. */
 /* Unhashes and frees a buffer that is on no list: referenced until now, or never put. */
 static void drop_buf(struct bcache *bc, struct buf *b)
 {
@@ -127,6 +126,11 @@ static struct buf *lookup(struct bcache *bc, uint64_t blockno)
         if (b->blockno == blockno)
             return b;
     return NULL;
+}
+
+bool bcache_contains(struct bcache *bc, uint64_t blockno)
+{
+    return lookup(bc, blockno) != NULL;
 }
 
 /* A new buffer for blockno with uninitialised data, referenced once and hashed. */
@@ -220,16 +224,81 @@ void bcache_forget(struct bcache *bc, uint64_t blockno)
         free_buf(bc, b);
 }
 
+/* Dirty blocks with consecutive numbers are written with one request of up to this many bytes:
+ * each device command costs far more than its bytes (an exit to the hypervisor, an interrupt). */
+#define SYNC_RUN_BYTES (64 * 1024)
+
+/* The dirty buffers sorted by block number (a shell sort: no recursion, no extra memory), or NULL
+ * when there are none or no memory for the array. */
+static struct buf **dirty_sorted(struct bcache *bc, size_t *n)
+{
+    *n = 0;
+    for (unsigned i = 0; i < HASH_BUCKETS; i++)
+        for (struct buf *b = bc->hash[i]; b; b = b->hash_next)
+            *n += b->dirty;
+    struct buf **v = *n ? kmalloc(*n * sizeof(*v)) : NULL;
+    if (!v)
+        return NULL;
+    size_t k = 0;
+    for (unsigned i = 0; i < HASH_BUCKETS; i++)
+        for (struct buf *b = bc->hash[i]; b; b = b->hash_next)
+            if (b->dirty)
+                v[k++] = b;
+    for (size_t gap = *n / 2; gap > 0; gap /= 2)
+        for (size_t i = gap; i < *n; i++)
+            for (size_t j = i; j >= gap && v[j - gap]->blockno > v[j]->blockno; j -= gap) {
+                struct buf *t = v[j];
+                v[j] = v[j - gap];
+                v[j - gap] = t;
+            }
+    return v;
+}
+
+/* Writes run[0..n), buffers of consecutive blocks, with one request through a contiguous copy;
+ * one by one when there is no memory for the copy. */
+static int write_run(struct bcache *bc, struct buf **run, size_t n)
+{
+    char *tmp = n > 1 ? kmalloc(n * bc->block_size) : NULL;
+    if (!tmp) {
+        int first_err = 0;
+        for (size_t i = 0; i < n; i++) {
+            int err = write_back(run[i]);
+            first_err = first_err ? first_err : err;
+        }
+        return first_err;
+    }
+    for (size_t i = 0; i < n; i++)
+        memcpy(tmp + i * bc->block_size, run[i]->data, bc->block_size);
+    int err = block_write(bc->bd, run[0]->blockno * bc->sectors_per_block, tmp,
+                          (uint32_t)(n * bc->sectors_per_block));
+    kfree(tmp);
+    for (size_t i = 0; i < n && !err; i++)
+        run[i]->dirty = false;
+    return err;
+}
+
 int bcache_sync(struct bcache *bc)
 {
     int first_err = 0;
-    for (unsigned i = 0; i < HASH_BUCKETS; i++) {
+    size_t n;
+    struct buf **v = dirty_sorted(bc, &n);
+    size_t max_run = MAX(SYNC_RUN_BYTES / bc->block_size, 1u);
+    for (size_t i = 0; v && i < n;) {
+        size_t len = 1;
+        while (i + len < n && len < max_run && v[i + len]->blockno == v[i]->blockno + len)
+            len++;
+        int err = write_run(bc, v + i, len);
+        first_err = first_err ? first_err : err;
+        i += len;
+    }
+    kfree(v);
+    /* Without memory for the sorted list: one request per block, but every block still goes. */
+    for (unsigned i = 0; i < HASH_BUCKETS && !v; i++) {
         for (struct buf *b = bc->hash[i]; b; b = b->hash_next) {
             if (!b->dirty)
                 continue;
             int err = write_back(b);
-            if (err && !first_err)
-                first_err = err;
+            first_err = first_err ? first_err : err;
         }
     }
     int err = block_flush(bc->bd);

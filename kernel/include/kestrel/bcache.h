@@ -41,5 +41,8 @@ void bcache_forget(struct bcache *bc, uint64_t blockno);
 /* Writes every dirty block back, then flushes the device's write cache. Returns
  * the first error; blocks that failed stay dirty. */
 int bcache_sync(struct bcache *bc);
+/* Whether blockno is in the cache: a caller reading blocks straight from the device must not
+ * bypass a cached (maybe dirty) copy. */
+bool bcache_contains(struct bcache *bc, uint64_t blockno);
 /* Blocks in memory now (referenced or not), for tests of the bound. */
 uint32_t bcache_count(const struct bcache *bc);
