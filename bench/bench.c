@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@ struct config {
     int quick;
     size_t big_bytes; /* the anonymous mapping and the tmpfs file */
     const char *dir;  /* where the file figures create their files */
+    const char *ext2_dir; /* an ext2 mount for the ext2 figures; NULL: they report an error */
+    const char *ext2_dev; /* its device, to remount it for cold reads; NULL: reads stay warm */
     char hello[256];  /* the program fork_execve_wait executes */
     const char *shell;
     const char *only; /* -f: run just this figure (for profiling one figure) */
@@ -283,8 +286,9 @@ static int fig_small_file(const struct config *cfg, long iters, double *value)
     return 0;
 }
 
-/* Writes cfg->big_bytes to path in IO_CHUNK pieces; *ns gets the time from open to close. */
-static int write_big(const struct config *cfg, const char *path, uint64_t *ns)
+/* Writes cfg->big_bytes to path in IO_CHUNK pieces; *ns gets the time from open to close. With
+ * durable, fsync before the close is timed too: the data is on the disk when the clock stops. */
+static int write_big(const struct config *cfg, const char *path, bool durable, uint64_t *ns)
 {
     uint64_t t0 = mono_ns();
     int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
@@ -293,6 +297,8 @@ static int write_big(const struct config *cfg, const char *path, uint64_t *ns)
     int err = 0;
     for (size_t done = 0; done < cfg->big_bytes && !err; done += IO_CHUNK)
         err = write_all(fd, io_buf, IO_CHUNK);
+    if (!err && durable)
+        err = fsync(fd);
     if (close(fd) < 0 || err)
         return -1;
     *ns = mono_ns() - t0;
@@ -310,7 +316,7 @@ static int fig_tmpfs_write(const struct config *cfg, long iters, double *value)
     char path[512];
     uint64_t ns;
     path_in(cfg, "bench-big", path, sizeof(path));
-    int err = write_big(cfg, path, &ns);
+    int err = write_big(cfg, path, false, &ns);
     unlink(path);
     if (err)
         return -1;
@@ -324,8 +330,72 @@ static int fig_tmpfs_read(const struct config *cfg, long iters, double *value)
     char path[512];
     uint64_t ns;
     path_in(cfg, "bench-big", path, sizeof(path));
-    int err = write_big(cfg, path, &ns);
+    int err = write_big(cfg, path, false, &ns);
     int fd = err ? -1 : open(path, O_RDONLY);
+    if (fd < 0) {
+        unlink(path);
+        return -1;
+    }
+    size_t total = 0;
+    ssize_t n;
+    uint64_t t0 = mono_ns();
+    while ((n = read(fd, io_buf, IO_CHUNK)) > 0)
+        total += (size_t)n;
+    uint64_t t1 = mono_ns();
+    close(fd);
+    unlink(path);
+    if (n < 0 || total != cfg->big_bytes) {
+        errno = n < 0 ? errno : EIO;
+        return -1;
+    }
+    *value = mb_per_s(total, t1 - t0);
+    return 0;
+}
+
+/* Remounts the ext2 filesystem so the next read comes from the disk, not from a cache. */
+static int remount_ext2(const struct config *cfg)
+{
+    if (!cfg->ext2_dev)
+        return 0;
+    if (umount(cfg->ext2_dir) < 0)
+        return -1;
+    return mount(cfg->ext2_dev, cfg->ext2_dir, "ext2", 0, NULL);
+}
+
+static int ext2_path(const struct config *cfg, char *path, size_t size)
+{
+    if (!cfg->ext2_dir) {
+        errno = ENODEV;
+        return -1;
+    }
+    snprintf(path, size, "%s/bench-big", cfg->ext2_dir);
+    return 0;
+}
+
+static int fig_ext2_write(const struct config *cfg, long iters, double *value)
+{
+    (void)iters;
+    char path[512];
+    uint64_t ns;
+    if (ext2_path(cfg, path, sizeof(path)) < 0)
+        return -1;
+    int err = write_big(cfg, path, true, &ns);
+    unlink(path);
+    if (err)
+        return -1;
+    *value = mb_per_s(cfg->big_bytes, ns);
+    return 0;
+}
+
+/* Reads a file written and synced beforehand, after a remount: from the disk. */
+static int fig_ext2_read(const struct config *cfg, long iters, double *value)
+{
+    (void)iters;
+    char path[512];
+    uint64_t ns;
+    if (ext2_path(cfg, path, sizeof(path)) < 0 || write_big(cfg, path, true, &ns) < 0)
+        return -1;
+    int fd = remount_ext2(cfg) < 0 ? -1 : open(path, O_RDONLY);
     if (fd < 0) {
         unlink(path);
         return -1;
@@ -358,6 +428,8 @@ static const struct figure figures[] = {
     {"file_create_write_unlink", "ops/s", 500, 5, fig_small_file},
     {"tmpfs_write", "MB/s", 1, 1, fig_tmpfs_write},
     {"tmpfs_read", "MB/s", 1, 1, fig_tmpfs_read},
+    {"ext2_write", "MB/s", 1, 1, fig_ext2_write},
+    {"ext2_read", "MB/s", 1, 1, fig_ext2_read},
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -429,6 +501,45 @@ static void init_tmpfs(void)
         printf("# mount tmpfs on /tmp: %s; using the root filesystem\n", strerror(errno));
 }
 
+/* The ext2 figures' filesystem, as /init: the benchmark's disk (the first virtio disk, ext2 on the
+ * whole disk) mounted on /mnt/ext2. A kernel with the drivers as modules (Debian's Linux) gets them
+ * from /modules, loaded in the order /modules/order lists; Kestrel has them built in and answers
+ * finit_module with ENOSYS. Device nodes appear asynchronously on Linux (devtmpfs), so the mount
+ * is retried for a while; any failure leaves the ext2 figures reporting errors. */
+static void init_ext2(struct config *cfg)
+{
+    FILE *order = fopen("/modules/order", "r");
+    char line[256];
+    while (order && fgets(line, sizeof(line), order)) {
+        line[strcspn(line, "\n")] = 0;
+        char path[300];
+        snprintf(path, sizeof(path), "/modules/%s", line);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST && errno != ENOSYS))
+            printf("# finit_module %s: %s\n", line, strerror(errno));
+        close(fd);
+    }
+    if (order)
+        fclose(order);
+    /* Linux's own built-in initramfs gave /dev a console node, so init_console found its
+     * descriptors open and mounted nothing: the disk's node needs devtmpfs. */
+    if (access("/dev/null", F_OK) < 0)
+        mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+    mkdir("/mnt", 0755);
+    mkdir("/mnt/ext2", 0755);
+    for (int tries = 0; tries < 500; tries++) { /* up to 5 s for the disk's node */
+        if (mount("/dev/vda", "/mnt/ext2", "ext2", 0, NULL) == 0) {
+            cfg->ext2_dir = "/mnt/ext2";
+            cfg->ext2_dev = "/dev/vda";
+            return;
+        }
+        if (errno != ENOENT && errno != ENXIO && errno != ENODEV)
+            break;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    printf("# mount /dev/vda on /mnt/ext2: %s; no ext2 figures\n", strerror(errno));
+}
+
 /* Boot to shell prompt: start an interactive shell as an init would, with its prompt on the
  * console where the harness timestamps it, and stdin at end of file so it exits at once. */
 static void shell_prompt(const char *shell)
@@ -470,11 +581,12 @@ static __attribute__((noreturn)) void power_off(void)
 static void usage(const char *prog)
 {
     fprintf(stderr,
-            "usage: %s [-q] [-r reps] [-m MiB] [-d dir] [-x program] [-s shell] [-f figure]\n"
+            "usage: %s [-q] [-r reps] [-m MiB] [-d dir] [-e dir] [-x program] [-s shell] [-f figure]\n"
             "  -q  quick mode: tiny counts and sizes, proves that every figure works\n"
             "  -r  repetitions per figure; each figure prints their median (default 5)\n"
             "  -m  size of the anonymous mapping and of the tmpfs file in MiB (default 64, quick 1)\n"
             "  -d  directory for the file figures (default /tmp)\n"
+            "  -e  directory for the ext2 figures (as /init: /dev/vda mounted on /mnt/ext2)\n"
             "  -x  the tiny program fork_execve_wait runs (default: hello beside this program)\n"
             "  -s  shell whose prompt marks the end of boot (default /bin/sh when run as init)\n"
             "  -f  run only this figure (bench/run_bench.py --profile uses it)\n",
@@ -490,7 +602,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         snprintf(cfg->hello, sizeof(cfg->hello), "%.*s/hello", (int)(slash - argv[0]), argv[0]);
     else
         snprintf(cfg->hello, sizeof(cfg->hello), "./hello");
-    while ((opt = getopt(argc, argv, "qr:m:d:x:s:f:")) != -1) {
+    while ((opt = getopt(argc, argv, "qr:m:d:e:x:s:f:")) != -1) {
         switch (opt) {
         case 'q':
             cfg->quick = 1;
@@ -503,6 +615,9 @@ static int parse_args(int argc, char **argv, struct config *cfg)
             break;
         case 'd':
             cfg->dir = optarg;
+            break;
+        case 'e':
+            cfg->ext2_dir = optarg;
             break;
         case 'x':
             snprintf(cfg->hello, sizeof(cfg->hello), "%s", optarg);
@@ -546,8 +661,10 @@ int main(int argc, char **argv)
         print_figure("boottime_at_start", "ms", (double[]){boottime / 1e6}, 1);
     else
         printf("BENCH-ERROR boottime_at_start clock_gettime(CLOCK_BOOTTIME): %s\n", strerror(errno));
-    if (is_init)
+    if (is_init) {
         init_tmpfs();
+        init_ext2(&cfg);
+    }
     if (cfg.shell)
         shell_prompt(cfg.shell);
     pin_to_one_cpu();
