@@ -506,6 +506,16 @@ void signal_return_to_user(struct trap_frame *f)
     struct process *p = t->user.proc;
     if (!p || !p->sighand)
         return;
+    /* The common case, nothing pending and no stop: no lock on the way out of every system call.
+     * A signal sent after this look sets its pending bit and kicks the thread, so the next return
+     * to user mode (at the latest the next tick's) delivers it, as when it comes a moment later. */
+    uint64_t pend = __atomic_load_n(&t->user.pending, __ATOMIC_RELAXED) |
+                    __atomic_load_n(&p->shared_pending, __ATOMIC_RELAXED);
+    if (!(pend & ~t->user.sigmask) && !__atomic_load_n(&p->sighand->group_stopped, __ATOMIC_ACQUIRE) &&
+        !t->user.restore_sigmask) {
+        resolve_restart(f, NULL);
+        return;
+    }
     for (;;) {
         if (stop_if_stopped(p))
             continue;
