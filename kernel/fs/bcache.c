@@ -106,13 +106,17 @@ static void free_buf(struct bcache *bc, struct buf *b)
 /* Makes room for one more buffer: evicts the least recently used unreferenced one, writing it
  * back first if dirty. With every buffer referenced the cache grows past its bound instead: the
  * filesystem holds only a few at a time, so the excess is small and goes at the next eviction. */
+static int write_dirty(struct bcache *bc, bool unreferenced_only);
+
 static int make_room(struct bcache *bc)
 {
     if (bc->count < bc->max_blocks || !bc->lru_head)
         return 0;
     struct buf *victim = bc->lru_head;
     if (victim->dirty) {
-        int err = write_back(victim);
+        /* Writing back the victim alone would cost one device command per evicted block while a
+         * big file streams through the cache: write every unreferenced dirty block, in runs. */
+        int err = write_dirty(bc, true);
         if (err)
             return err;
     }
@@ -230,19 +234,24 @@ void bcache_forget(struct bcache *bc, uint64_t blockno)
 
 /* The dirty buffers sorted by block number (a shell sort: no recursion, no extra memory), or NULL
  * when there are none or no memory for the array. */
-static struct buf **dirty_sorted(struct bcache *bc, size_t *n)
+static bool to_write(const struct buf *b, bool unreferenced_only)
+{
+    return b->dirty && (!unreferenced_only || b->refcount == 0);
+}
+
+static struct buf **dirty_sorted(struct bcache *bc, bool unreferenced_only, size_t *n)
 {
     *n = 0;
     for (unsigned i = 0; i < HASH_BUCKETS; i++)
         for (struct buf *b = bc->hash[i]; b; b = b->hash_next)
-            *n += b->dirty;
+            *n += to_write(b, unreferenced_only);
     struct buf **v = *n ? kmalloc(*n * sizeof(*v)) : NULL;
     if (!v)
         return NULL;
     size_t k = 0;
     for (unsigned i = 0; i < HASH_BUCKETS; i++)
         for (struct buf *b = bc->hash[i]; b; b = b->hash_next)
-            if (b->dirty)
+            if (to_write(b, unreferenced_only))
                 v[k++] = b;
     for (size_t gap = *n / 2; gap > 0; gap /= 2)
         for (size_t i = gap; i < *n; i++)
@@ -277,11 +286,13 @@ static int write_run(struct bcache *bc, struct buf **run, size_t n)
     return err;
 }
 
-int bcache_sync(struct bcache *bc)
+/* Writes the dirty buffers (only the unreferenced ones if asked: a held buffer may be half
+ * changed) in runs of consecutive blocks; the first error. */
+static int write_dirty(struct bcache *bc, bool unreferenced_only)
 {
     int first_err = 0;
     size_t n;
-    struct buf **v = dirty_sorted(bc, &n);
+    struct buf **v = dirty_sorted(bc, unreferenced_only, &n);
     size_t max_run = MAX(SYNC_RUN_BYTES / bc->block_size, 1u);
     for (size_t i = 0; v && i < n;) {
         size_t len = 1;
@@ -291,16 +302,23 @@ int bcache_sync(struct bcache *bc)
         first_err = first_err ? first_err : err;
         i += len;
     }
+    bool sorted = v != NULL || n == 0;
     kfree(v);
     /* Without memory for the sorted list: one request per block, but every block still goes. */
-    for (unsigned i = 0; i < HASH_BUCKETS && !v; i++) {
+    for (unsigned i = 0; i < HASH_BUCKETS && !sorted; i++) {
         for (struct buf *b = bc->hash[i]; b; b = b->hash_next) {
-            if (!b->dirty)
+            if (!to_write(b, unreferenced_only))
                 continue;
             int err = write_back(b);
             first_err = first_err ? first_err : err;
         }
     }
+    return first_err;
+}
+
+int bcache_sync(struct bcache *bc)
+{
+    int first_err = write_dirty(bc, false);
     int err = block_flush(bc->bd);
     return first_err ? first_err : err;
 }
