@@ -201,7 +201,7 @@ bench:
 	@$(MAKE) --no-print-directory kernel $(BENCH_PROGS)
 	@$(PYTHON) bench/run_bench.py --build $(BUILD)
 
-FORMAT_FILES = $(shell find kernel tests user -name '*.[ch]')
+FORMAT_FILES = $(shell find kernel tests user bench -name '*.[ch]')
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
