@@ -324,14 +324,11 @@ static int fig_tmpfs_write(const struct config *cfg, long iters, double *value)
     return 0;
 }
 
-static int fig_tmpfs_read(const struct config *cfg, long iters, double *value)
+/* Reads path (cfg->big_bytes written before) with IO_CHUNK reads, timed, then removes it; the
+ * rate in *value. */
+static int read_big(const struct config *cfg, const char *path, double *value)
 {
-    (void)iters;
-    char path[512];
-    uint64_t ns;
-    path_in(cfg, "bench-big", path, sizeof(path));
-    int err = write_big(cfg, path, false, &ns);
-    int fd = err ? -1 : open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY);
     if (fd < 0) {
         unlink(path);
         return -1;
@@ -350,6 +347,19 @@ static int fig_tmpfs_read(const struct config *cfg, long iters, double *value)
     }
     *value = mb_per_s(total, t1 - t0);
     return 0;
+}
+
+static int fig_tmpfs_read(const struct config *cfg, long iters, double *value)
+{
+    (void)iters;
+    char path[512];
+    uint64_t ns;
+    path_in(cfg, "bench-big", path, sizeof(path));
+    if (write_big(cfg, path, false, &ns) < 0) {
+        unlink(path);
+        return -1;
+    }
+    return read_big(cfg, path, value);
 }
 
 /* Remounts the ext2 filesystem so the next read comes from the disk, not from a cache. */
@@ -395,25 +405,11 @@ static int fig_ext2_read(const struct config *cfg, long iters, double *value)
     uint64_t ns;
     if (ext2_path(cfg, path, sizeof(path)) < 0 || write_big(cfg, path, true, &ns) < 0)
         return -1;
-    int fd = remount_ext2(cfg) < 0 ? -1 : open(path, O_RDONLY);
-    if (fd < 0) {
+    if (remount_ext2(cfg) < 0) {
         unlink(path);
         return -1;
     }
-    size_t total = 0;
-    ssize_t n;
-    uint64_t t0 = mono_ns();
-    while ((n = read(fd, io_buf, IO_CHUNK)) > 0)
-        total += (size_t)n;
-    uint64_t t1 = mono_ns();
-    close(fd);
-    unlink(path);
-    if (n < 0 || total != cfg->big_bytes) {
-        errno = n < 0 ? errno : EIO;
-        return -1;
-    }
-    *value = mb_per_s(total, t1 - t0);
-    return 0;
+    return read_big(cfg, path, value);
 }
 
 /* The default counts give each repetition roughly 20-100 ms on Linux under QEMU's TCG. */
