@@ -121,6 +121,7 @@ __noreturn void process_thread_exit(int status)
     struct process *p = t->user.proc;
     if (!p)
         panic("process_thread_exit from kernel thread %s", t->name);
+    thread_exit_begin(); /* its process may be reaped before its stack is free: sysinfo waits */
     process_thread_release_futexes(t, p);
     int tid = t->user.tid, pid = p->pid;
     if (leave_group(p, t, status))

@@ -19,6 +19,9 @@ static int next_tid;
 /* Exited detached threads (by rq_link, which a zombie no longer needs), waiting for a thread to free
  * them: a thread cannot free the stack it is running on. Protected by the scheduler lock. */
 static struct qlink dead_threads = QLIST_INIT(dead_threads);
+/* Threads between thread_exit_begin and thread_exit (see thread.h). */
+static int exiting_threads;
+#define SETTLE_MAX_YIELDS 1000
 
 static void thread_fields_init(struct thread *t, const char *name, int priority)
 {
@@ -92,6 +95,10 @@ __noreturn void thread_exit(int code)
         panic("thread_exit: thread %s exits holding mutex %s", c->name,
               qlist_entry(c->held_mutexes.next, struct mutex, held_link)->name);
     sched_lock_irqsave(); /* never released by this thread: the next one does */
+    /* Holding the scheduler lock until its last switch, the thread is as good as freed for anyone
+     * who takes the lock next (thread_reap_detached does). */
+    if (c->exit_begun)
+        __atomic_sub_fetch(&exiting_threads, 1, __ATOMIC_RELEASE);
     c->exit_code = code;
     wq_wake_all_locked(&c->joiners);
     if (c->detached)
@@ -124,6 +131,21 @@ void thread_detach(struct thread *t)
     if (t->state == THREAD_ZOMBIE)
         qlist_push_back(&dead_threads, &t->rq_link);
     sched_unlock_irqrestore(flags);
+}
+
+void thread_exit_begin(void)
+{
+    struct thread *c = thread_current();
+    if (c->exit_begun)
+        return;
+    c->exit_begun = true;
+    __atomic_add_fetch(&exiting_threads, 1, __ATOMIC_RELAXED);
+}
+
+void thread_settle_exiting(void)
+{
+    for (int i = 0; i < SETTLE_MAX_YIELDS && __atomic_load_n(&exiting_threads, __ATOMIC_ACQUIRE) > 0; i++)
+        thread_yield();
 }
 
 void thread_reap_detached(void)

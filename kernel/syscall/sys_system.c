@@ -222,10 +222,12 @@ SYSCALL_DEFINE1(sysinfo, struct sysinfo_k *, uinfo)
     memset(&si, 0, sizeof(si));
     si.uptime = (int64_t)(time_ns() / NSEC_PER_SEC);
     si.totalram = pmm_total_pages();
-    /* Deferred frees first: the stacks of exited threads the idle thread has not reaped yet, and
-     * the empty slab each kmalloc class keeps for reuse. Both are free memory in all but timing, and
-     * counting them as used would make the stress tests' exact leak checks depend on when the idle
-     * thread last ran (docs/memory.md). */
+    /* Deferred frees first: threads of reaped processes still on their way out (waited for), the
+     * stacks of exited threads the idle thread has not reaped yet, and the empty slab each kmalloc
+     * class keeps for reuse. All are free memory in all but timing, and counting them as used
+     * would make the stress tests' exact leak checks depend on when the idle thread last ran or
+     * whether a reaped process's last thread had switched away yet (docs/memory.md). */
+    thread_settle_exiting();
     thread_reap_detached();
     kmalloc_trim();
     si.freeram = pmm_free_pages();

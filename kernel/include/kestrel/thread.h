@@ -96,6 +96,7 @@ struct thread {
     void *arg;
     int exit_code;
     bool detached;
+    bool exit_begun; /* counted in the exiting threads (thread_exit_begin) */
     struct waitqueue joiners;
     struct qlink all_link; /* in the list of every thread, for policy changes and dumps */
 
@@ -125,6 +126,13 @@ void thread_detach(struct thread *t);
 /* Frees exited detached threads now (thread context only); the idle thread and thread creation
  * otherwise do it when they run. */
 void thread_reap_detached(void);
+/* A thread starting a long way out (a user thread releasing its process) says so, and until it
+ * reaches thread_exit it counts as exiting: its stack is not free yet, though its process may
+ * already be reaped. thread_settle_exiting yields until no thread is exiting (at most a bounded
+ * number of times: one blocked on the way out must not hold the caller), so a count of free
+ * memory taken after it does not depend on whether those threads have switched away yet. */
+void thread_exit_begin(void);
+void thread_settle_exiting(void);
 
 struct thread *thread_current(void);
 /* Gives the CPU to another runnable thread, if the policy has one. */
