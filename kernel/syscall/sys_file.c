@@ -8,8 +8,7 @@
 #include <kestrel/uaccess.h>
 #include "sys_file.h"
 
-#define BOUNCE_SIZE 16384
-#define IOV_MAX     1024
+#define IOV_MAX 1024
 
 #define FIONREAD      0x541B
 #define FIONBIO       0x5421
@@ -63,13 +62,14 @@ static ssize_t file_read_user(struct file *f, char *ubuf, size_t count, int64_t 
         return -EBADF;
     if (!user_range_ok(ubuf, count))
         return -EFAULT;
-    char *kbuf = kmalloc(MIN(MAX(count, 1), BOUNCE_SIZE));
+    size_t piece;
+    char *kbuf = bounce_alloc(count, &piece);
     if (!kbuf)
         return -ENOMEM;
     size_t done = 0;
     ssize_t err = 0;
     do {
-        size_t n = MIN(count - done, BOUNCE_SIZE);
+        size_t n = MIN(count - done, piece);
         ssize_t r = read_piece(f, kbuf, n, pos < 0 ? -1 : pos + (int64_t)done, *more);
         if (r < 0) {
             err = r;
@@ -97,13 +97,14 @@ static ssize_t file_write_user(struct file *f, const char *ubuf, size_t count, i
         return -EBADF;
     if (!user_range_ok(ubuf, count))
         return -EFAULT;
-    char *kbuf = kmalloc(MIN(MAX(count, 1), BOUNCE_SIZE));
+    size_t piece;
+    char *kbuf = bounce_alloc(count, &piece);
     if (!kbuf)
         return -ENOMEM;
     size_t done = 0;
     ssize_t err = 0;
     do {
-        size_t n = MIN(count - done, BOUNCE_SIZE);
+        size_t n = MIN(count - done, piece);
         if (copy_from_user(kbuf, ubuf + done, n)) {
             err = -EFAULT;
             break;
@@ -640,13 +641,14 @@ static long do_sendfile(struct file *out, struct file *in, int64_t *pos, size_t 
 {
     if (!file_readable(in) || !file_writable(out))
         return -EBADF;
-    char *kbuf = kmalloc(BOUNCE_SIZE);
+    size_t piece;
+    char *kbuf = bounce_alloc(count, &piece);
     if (!kbuf)
         return -ENOMEM;
     size_t done = 0;
     long err = 0;
     while (done < count) {
-        size_t n = MIN(count - done, BOUNCE_SIZE);
+        size_t n = MIN(count - done, piece);
         ssize_t r = read_piece(in, kbuf, n, pos ? *pos : -1, done > 0);
         if (r <= 0) {
             err = r == -EAGAIN && done ? 0 : r;

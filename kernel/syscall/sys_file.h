@@ -27,3 +27,12 @@ struct cred;
 uint32_t current_umask(void);
 const struct cred *current_cred(void);
 uint32_t current_fsuid(void);
+
+/* The largest piece a transfer moves through the bounce buffer, so the most one read or write
+ * call asks of a filesystem: an ext2 read of 64 KiB is then one 64 KiB device request (16 KiB
+ * pieces made each one four requests and halved ext2_read in make bench). */
+#define BOUNCE_SIZE 65536
+/* A bounce buffer for a transfer of count bytes: kmalloc'd (kfree), *size gets its size, the
+ * piece size: count (at least 1) up to BOUNCE_SIZE, one page when memory is too fragmented for
+ * more. NULL when not even a page is free. */
+char *bounce_alloc(size_t count, size_t *size);
