@@ -2,6 +2,7 @@
  * machine that loses power or panics loses at most that much of what was written (Linux's
  * flusher threads do the same with dirty_writeback_centisecs = 500). sync(2) does it on demand. */
 #include <kestrel/mount.h>
+#include <kestrel/pagecache.h>
 #include <kestrel/printk.h>
 #include <kestrel/thread.h>
 #include <kestrel/file.h>
@@ -10,9 +11,12 @@
 
 void mount_sync_all(void)
 {
-    for (struct mount *m = mount_first(); m; m = m->next)
+    for (struct mount *m = mount_first(); m; m = m->next) {
+        /* Pages first: writing them back dirties the filesystem's blocks, which sync then writes. */
+        pagecache_writeback_sb(m->sb);
         if (m->sb->ops && m->sb->ops->sync)
             m->sb->ops->sync(m->sb); /* an error stays the filesystem's: its blocks stay dirty */
+    }
 }
 
 static int writeback_thread(void *arg)
