@@ -247,13 +247,13 @@ int pagecache_get_page(struct inode *inode, uint64_t index, void **data)
     return 0;
 }
 
-void pagecache_mark_dirty(struct inode *inode, uint64_t index)
+int pagecache_mark_dirty(struct inode *inode, uint64_t index)
 {
     struct pc_page *p = find(inode->pcache, index);
     if (!p)
-        panic("pagecache: marking absent page %llu of inode %llu dirty", (unsigned long long)index,
-              (unsigned long long)inode->ino);
+        return -EIO;
     p->dirty = true;
+    return 0;
 }
 
 /* Writes one dirty page: only the bytes before the end of the file. A page a shared mapping still

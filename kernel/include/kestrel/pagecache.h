@@ -24,8 +24,9 @@ void pagecache_truncated(struct inode *inode, uint64_t size);
 /* The cache page at index for a shared mapping: looked up or read in. -EIO (SIGBUS) when the page
  * starts at or past the end of the file, -ENOMEM without memory. The page's kernel address. */
 int pagecache_get_page(struct inode *inode, uint64_t index, void **data);
-/* A shared mapping may write the page at index: it is dirty until written back while unmapped. */
-void pagecache_mark_dirty(struct inode *inode, uint64_t index);
+/* A shared mapping may write the page at index: it is dirty until written back while unmapped.
+ * -EIO when the page is no longer in the cache (truncated away while mapped). */
+int pagecache_mark_dirty(struct inode *inode, uint64_t index);
 
 /* Writes the inode's dirty pages back through inode->ops->write; the first error is returned and
  * the failing pages stay dirty. */
