@@ -441,7 +441,7 @@ int mm_sync(struct mm *mm, vaddr_t addr, size_t len)
     for (struct vma *v = vma_find_from(&mm->vmas, start); v && v->start < end; v = vma_next(v)) {
         if (!(v->flags & VMA_FILE_SHARED))
             continue;
-        vfs_lock(); /* lock order: mm, then the VFS */
+        vfs_lock();                                   /* lock order: mm, then the VFS */
         int wb = pagecache_writeback(v->file->inode); /* the whole file: simpler, and still correct */
         vfs_unlock();
         if (wb && !err)

@@ -24,9 +24,9 @@ struct vm_space;
 
 /* VMA flags beyond its PROT_* bits. */
 enum vma_flags {
-    VMA_SHARED = 1 << 0,    /* MAP_SHARED anonymous: pages live in vma->shared, stay shared on fork */
-    VMA_GROWSDOWN = 1 << 1, /* a stack: faults just below it extend it */
-    VMA_HEAP = 1 << 2,      /* the brk area */
+    VMA_SHARED = 1 << 0,      /* MAP_SHARED anonymous: pages live in vma->shared, stay shared on fork */
+    VMA_GROWSDOWN = 1 << 1,   /* a stack: faults just below it extend it */
+    VMA_HEAP = 1 << 2,        /* the brk area */
     VMA_FILE = 1 << 3,        /* file mapping: a first touch reads the page from vma->file */
     VMA_NOWRITE = 1 << 4,     /* MAP_SHARED of a file not open for writing: PROT_WRITE is refused */
     VMA_FILE_SHARED = 1 << 5, /* MAP_SHARED of a file: maps the page-cache pages themselves */
