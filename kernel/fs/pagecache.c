@@ -114,22 +114,28 @@ static void remove_page(struct pc_page *p)
         cache_free(c);
 }
 
-static bool evictable(const struct pc_page *p)
-{
-    return !p->dirty && !pcpage_mapped(p->data);
-}
+static int write_page(struct inode *inode, struct pc_page *p);
 
-size_t pagecache_shrink(size_t want)
+/* One pass over the list, oldest first, evicting unmapped pages: clean ones, or with dirty also
+ * the dirty ones once written back (a page whose write-back fails stays). */
+static size_t shrink_pass(size_t want, bool dirty)
 {
     size_t freed = 0;
     for (struct pc_page *p = lru_head, *next; p && freed < want; p = next) {
         next = p->lru_next;
-        if (evictable(p)) {
-            remove_page(p);
-            freed++;
-        }
+        if (pcpage_mapped(p->data) || (p->dirty && (!dirty || write_page(p->owner->inode, p))))
+            continue;
+        /* write_page may have filled pages of other files (block reads do not): next is intact */
+        remove_page(p);
+        freed++;
     }
     return freed;
+}
+
+size_t pagecache_shrink(size_t want)
+{
+    size_t freed = shrink_pass(want, false);
+    return freed < want ? freed + shrink_pass(want - freed, true) : freed;
 }
 
 /* Reads page index of the file into a new cache page. The filesystem's read returns the bytes up
@@ -184,6 +190,10 @@ static ssize_t read_part(struct inode *inode, char *buf, size_t n, uint64_t pos)
 
 ssize_t pagecache_read(struct inode *inode, void *buf, size_t count, uint64_t pos)
 {
+    /* Nothing cached and nothing to cache (tmpfs, procfs, whose files have no size): the
+     * filesystem answers alone. */
+    if (!inode->pcache && !inode->sb->bdev)
+        return inode->ops->read(inode, buf, count, pos);
     if (pos >= inode->size)
         return 0;
     count = MIN(count, inode->size - pos);

@@ -2,6 +2,7 @@
  * buffer and whose read/write calls are counted, so lookup (no second read), insert, write-back
  * (dirty pages reach the filesystem once), truncation, eviction and freeing at release are seen. */
 #include <kestrel/ktest.h>
+#include <kestrel/page.h>
 #include <kestrel/pagecache.h>
 #include <kestrel/string.h>
 
@@ -112,13 +113,68 @@ static void pagecache_truncate_and_shrink(struct ktest *t)
     KTEST_EXPECT_EQ(t, ((char *)data)[9], 'b');
     KTEST_EXPECT_EQ(t, ((char *)data)[10], 0); /* the tail is zeroed for a later growth */
     KTEST_EXPECT_EQ(t, pagecache_mark_dirty(&inode, 1), 0);
-    KTEST_EXPECT(t, pagecache_shrink(16) >= 1); /* page 0 is clean and unmapped; page 1 is dirty */
+    KTEST_EXPECT_EQ(t, pagecache_read(&inode, buf, 1, 0), 1); /* page 0 is now the most recent */
+    KTEST_EXPECT_EQ(t, pagecache_shrink(1), 1);               /* the clean page goes first all the same */
     KTEST_EXPECT_EQ(t, pagecache_pages(), before + 1);
-    KTEST_EXPECT_EQ(t, pagecache_writeback(&inode), 0);
-    pagecache_shrink(16);
+    KTEST_EXPECT_EQ(t, writes, 0);
+    ((char *)data)[0] = 'Q';
+    KTEST_EXPECT(t, pagecache_shrink(16) >= 1); /* then the dirty one, written back first */
+    KTEST_EXPECT_EQ(t, writes, 1);
+    KTEST_EXPECT_EQ(t, disk[PAGECACHE_PAGE_SIZE], 'Q');
     KTEST_EXPECT(t, inode.pcache == NULL);
     KTEST_EXPECT_EQ(t, pagecache_pages(), before);
 }
 
-KTEST_SUITE(pagecache, KTEST_CASE(pagecache_lookup_and_insert), KTEST_CASE(pagecache_writeback_dirty),
-            KTEST_CASE(pagecache_truncate_and_shrink));
+static ssize_t generated_read(struct inode *inode, void *buf, size_t count, uint64_t pos)
+{
+    (void)inode;
+    if (pos >= 3)
+        return 0;
+    count = MIN(count, 3 - pos);
+    memcpy(buf, "gen" + pos, count);
+    return (ssize_t)count;
+}
+
+/* Regression: procfs files have size 0 and generate their text at each read; the cache must hand
+ * such reads (no device, nothing cached) to the filesystem instead of stopping at the size. */
+static void pagecache_passes_generated_files(struct ktest *t)
+{
+    static const struct inode_ops gen_ops = {.read = generated_read};
+    static struct super_block mem_sb; /* no bdev: a memory filesystem */
+    struct inode inode = {.mode = S_IFREG | 0444, .size = 0, .sb = &mem_sb, .ops = &gen_ops};
+    size_t before = pagecache_pages();
+    char buf[8];
+    KTEST_EXPECT_EQ(t, pagecache_read(&inode, buf, sizeof(buf), 0), 3);
+    KTEST_EXPECT(t, memcmp(buf, "gen", 3) == 0);
+    KTEST_EXPECT(t, inode.pcache == NULL);
+    KTEST_EXPECT_EQ(t, pagecache_pages(), before);
+}
+
+/* Memory pressure: with every free page taken, further allocations get the cache's clean pages
+ * (through the allocator's shrinker) instead of failing, until the cache is empty. */
+static void pagecache_gives_pages_to_allocator(struct ktest *t)
+{
+    struct inode inode;
+    fake_inode(&inode);
+    char buf[1];
+    for (uint64_t i = 0; i < 4; i++)
+        KTEST_EXPECT_EQ(t, pagecache_read(&inode, buf, 1, i * PAGECACHE_PAGE_SIZE), 1);
+    struct page *taken = NULL, *p;
+    size_t count = 0;
+    while ((p = alloc_pages(0))) { /* chained through their own memory, so no other allocation */
+        *(struct page **)page_address(p) = taken;
+        taken = p;
+        count++;
+    }
+    KTEST_EXPECT(t, inode.pcache == NULL); /* all four went to the allocator */
+    while (taken) {
+        p = *(struct page **)page_address(taken);
+        free_pages(taken, 0);
+        taken = p;
+    }
+    KTEST_EXPECT(t, count > 4);
+}
+
+KTEST_SUITE(pagecache, KTEST_CASE(pagecache_gives_pages_to_allocator),
+            KTEST_CASE(pagecache_passes_generated_files), KTEST_CASE(pagecache_lookup_and_insert),
+            KTEST_CASE(pagecache_writeback_dirty), KTEST_CASE(pagecache_truncate_and_shrink));

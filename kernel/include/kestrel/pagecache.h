@@ -35,9 +35,13 @@ int pagecache_writeback(struct inode *inode);
 int pagecache_writeback_sb(struct super_block *sb);
 /* The inode is being released: its pages are written back (if it still has a name) and freed. */
 void pagecache_evict_inode(struct inode *inode);
-/* Frees up to want clean pages that no mapping uses, least recently used first: the page
- * allocator's shrink hook and the cache's own size limit. The number freed. */
+/* Frees up to want pages that no mapping uses, least recently used first: clean ones, then dirty
+ * ones after writing them back. The cache's own size limit and, through
+ * pagecache_reclaim_init, the page allocator's shrinker. The number freed. */
 size_t pagecache_shrink(size_t want);
+/* Registers the page allocator's shrinker: pagecache_shrink under the VFS lock when it is free
+ * (kernel/fs/pagecache_reclaim.c). */
+void pagecache_reclaim_init(void);
 /* Pages in the cache (all inodes). */
 size_t pagecache_pages(void);
 
