@@ -117,6 +117,7 @@ HOST_LIB_SRCS += kernel/fs/file.c
 HOST_LIB_SRCS += kernel/fs/tmpfs.c
 HOST_LIB_SRCS += kernel/fs/fstype.c
 HOST_LIB_SRCS += kernel/fs/bcache.c
+HOST_LIB_SRCS += kernel/fs/pagecache.c
 HOST_LIB_SRCS += kernel/fs/permission.c
 HOST_LIB_SRCS += $(filter-out %_test.c,$(wildcard kernel/fs/ext2/*.c))
 HOST_LIB_SRCS += kernel/fs/mount.c

@@ -17,6 +17,7 @@
 #include <kestrel/machine.h>
 #include <kestrel/mm.h>
 #include <kestrel/page.h>
+#include <kestrel/pagecache.h>
 #include <kestrel/panic.h>
 #include <kestrel/pci.h>
 #include <kestrel/printk.h>
@@ -100,6 +101,7 @@ __noreturn void boot_main(uint32_t protocol, uint64_t info_phys)
     pci_init();   /* finds the disks; their drivers sleep on interrupts, so after sched_init */
     ext2_init();  /* disk filesystem types, registered before anything can mount */
     fat_init();
+    pagecache_reclaim_init(); /* the page allocator may now shrink the page cache */
 
     const char *crash = cmdline_get("crash");
     if (crash)

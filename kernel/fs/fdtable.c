@@ -16,6 +16,11 @@ void vfs_lock(void)
     mutex_lock(&vfs_mutex);
 }
 
+bool vfs_trylock(void)
+{
+    return mutex_trylock(&vfs_mutex);
+}
+
 void vfs_unlock(void)
 {
     mutex_unlock(&vfs_mutex);

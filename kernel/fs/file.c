@@ -1,5 +1,6 @@
 /* Open file descriptions: open(2) with its flags, then read, write, lseek, getdents64 and the
  * other calls that work on an open file rather than a path. */
+#include <kestrel/pagecache.h>
 #include <kestrel/mount.h>
 #include "internal.h"
 
@@ -239,7 +240,7 @@ static ssize_t do_read(struct file *f, void *buf, size_t count, uint64_t pos)
         return -EINVAL;
     if (pos > VFS_MAX_FILE_SIZE)
         return 0;
-    return inode->ops->read(inode, buf, MIN(count, MAX_RW_COUNT), pos);
+    return pagecache_read(inode, buf, MIN(count, MAX_RW_COUNT), pos);
 }
 
 static ssize_t do_write(struct file *f, const void *buf, size_t count, uint64_t *pos)
@@ -263,8 +264,10 @@ static ssize_t do_write(struct file *f, const void *buf, size_t count, uint64_t 
         return -EFBIG;
     count = MIN(count, VFS_MAX_FILE_SIZE - *pos);
     ssize_t n = inode->ops->write(inode, buf, MIN(count, MAX_RW_COUNT), *pos);
-    if (n > 0)
+    if (n > 0) {
+        pagecache_wrote(inode, buf, (size_t)n, *pos); /* shared mappings see it at once */
         *pos += (uint64_t)n;
+    }
     return n;
 }
 

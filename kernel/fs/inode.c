@@ -1,4 +1,5 @@
 /* Inode reference counting and attributes, superblock numbering, the VFS clock and root. */
+#include <kestrel/pagecache.h>
 #include <kestrel/panic.h>
 #include "internal.h"
 
@@ -43,8 +44,10 @@ struct inode *inode_get(struct inode *inode)
 void inode_put(struct inode *inode)
 {
     BUG_ON(inode->refcount == 0);
-    if (--inode->refcount == 0)
+    if (--inode->refcount == 0) {
+        pagecache_evict_inode(inode); /* before the filesystem lets the inode go */
         inode->ops->release(inode);
+    }
 }
 
 void super_init(struct super_block *sb)

@@ -1,6 +1,7 @@
 /* The path-level VFS calls (everything in vfs.h that names a file by path): each checks what the
  * matching Linux system call checks, in the same order so the same errno comes out, and leaves
  * the storage work to the filesystem's operations. */
+#include <kestrel/pagecache.h>
 #include "internal.h"
 
 int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out)
@@ -56,7 +57,10 @@ int vfs_inode_truncate(struct inode *inode, uint64_t length)
     struct iattr attr = {.valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME, .size = length};
     vfs_now(&attr.mtime);
     attr.ctime = attr.mtime;
-    return vfs_inode_setattr(inode, &attr);
+    int err = vfs_inode_setattr(inode, &attr);
+    if (!err)
+        pagecache_truncated(inode, length);
+    return err;
 }
 
 static int stat_path(struct inode *cwd, const char *path, bool follow, struct stat *st)

@@ -3,6 +3,7 @@
  * flusher threads do the same with dirty_writeback_centisecs = 500). sync(2) does it on demand. */
 #include <kestrel/cmdline.h>
 #include <kestrel/mount.h>
+#include <kestrel/pagecache.h>
 #include <kestrel/printk.h>
 #include <kestrel/string.h>
 #include <kestrel/thread.h>
@@ -12,9 +13,12 @@
 
 void mount_sync_all(void)
 {
-    for (struct mount *m = mount_first(); m; m = m->next)
+    for (struct mount *m = mount_first(); m; m = m->next) {
+        /* Pages first: writing them back dirties the filesystem's blocks, which sync then writes. */
+        pagecache_writeback_sb(m->sb);
         if (m->sb->ops && m->sb->ops->sync)
             m->sb->ops->sync(m->sb); /* an error stays the filesystem's: its blocks stay dirty */
+    }
 }
 
 static int writeback_thread(void *arg)

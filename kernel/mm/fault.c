@@ -5,6 +5,7 @@
 #include <arch/cpu.h>
 #include <arch/trap.h>
 #include <kestrel/mm.h>
+#include <kestrel/pagecache.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
 #include <kestrel/process.h>
@@ -39,12 +40,41 @@ static int read_file_page(struct vma *v, vaddr_t va, struct page *p)
     return 0;
 }
 
-/* A page for a not-present address: from the shared object, the file, or zeroes. */
-static int fault_in(struct mm *mm, struct vma *v, vaddr_t va, paddr_t *pa)
+static uint64_t file_index(const struct vma *v, vaddr_t va)
+{
+    return v->pgoff + (va - v->start) / PAGE_SIZE;
+}
+
+/* The page-cache page of a shared file mapping, with a reference for the page table; a write
+ * makes it dirty. -EIO (SIGBUS) past the end of the file. */
+static int cache_page(struct vma *v, vaddr_t va, bool write, struct page **out)
+{
+    void *data;
+    struct inode *inode = v->file->inode;
+    vfs_lock(); /* lock order: mm, then the VFS */
+    int err = pagecache_get_page(inode, file_index(v, va), &data);
+    if (!err) {
+        if (write) /* cannot fail: the page was just looked up under the same lock */
+            pagecache_mark_dirty(inode, file_index(v, va));
+        *out = virt_to_page(data);
+        upage_get(*out); /* under the lock, so eviction never sees it unmapped in between */
+    }
+    vfs_unlock();
+    return err;
+}
+
+/* A page for a not-present address: from the shared object, the page cache, the file, or zeroes.
+ * Page-cache pages are mapped writable only for a write, so the first store marks them dirty. */
+static int fault_in(struct mm *mm, struct vma *v, vaddr_t va, bool write, paddr_t *pa)
 {
     struct page *p;
     bool writable = true;
-    if (v->shared) {
+    if (v->flags & VMA_FILE_SHARED) {
+        int err = cache_page(v, va, write, &p);
+        if (err)
+            return err;
+        writable = write;
+    } else if (v->shared) {
         size_t idx = v->pgoff + (va - v->start) / PAGE_SIZE;
         if (idx >= v->shared->npages)
             return -EIO;
@@ -92,11 +122,22 @@ static int break_cow(struct mm *mm, struct vma *v, vaddr_t va, paddr_t *pa)
     return 0;
 }
 
+/* The first store to a present page-cache page: it becomes dirty, then writable. */
+static int make_cache_page_writable(struct mm *mm, struct vma *v, vaddr_t va)
+{
+    vfs_lock();
+    int err = pagecache_mark_dirty(v->file->inode, file_index(v, va));
+    vfs_unlock();
+    return err ? err : vm_protect_page(mm->space, va, vma_pte_flags(v, true));
+}
+
 int uvm_fault_page(struct mm *mm, struct vma *v, vaddr_t va, bool write, paddr_t *pa)
 {
     unsigned flags;
     if (vm_translate(mm->space, va, pa, &flags) != 0)
-        return fault_in(mm, v, va, pa);
+        return fault_in(mm, v, va, write, pa);
+    if (write && !(flags & VM_WRITE) && (v->flags & VMA_FILE_SHARED))
+        return make_cache_page_writable(mm, v, va);
     if (write && !(flags & VM_WRITE) && !v->shared)
         return break_cow(mm, v, va, pa);
     return 0;

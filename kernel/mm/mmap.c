@@ -4,6 +4,8 @@
 #include "uvm_internal.h"
 #include <kestrel/kmalloc.h>
 #include <kestrel/mm.h>
+#include <kestrel/pagecache.h>
+#include <kestrel/file.h>
 #include <kestrel/vfs.h>
 #include <kestrel/vm.h>
 #include <uapi/errno.h>
@@ -36,8 +38,10 @@ static struct vma *new_mapping(vaddr_t start, size_t len, int prot, int flags, s
 {
     unsigned vflags = (flags & MAP_GROWSDOWN) ? VMA_GROWSDOWN : 0;
     bool shared = (flags & MAP_TYPE) != MAP_PRIVATE;
-    if (f)
-        vflags |= VMA_FILE | (shared ? VMA_NOWRITE : 0);
+    if (f && shared) /* writes reach the file only through a descriptor open for writing */
+        vflags |= VMA_FILE | VMA_FILE_SHARED | ((f->flags & O_ACCMODE) == O_RDWR ? 0 : VMA_NOWRITE);
+    else if (f)
+        vflags |= VMA_FILE;
     else if (shared)
         vflags |= VMA_SHARED;
     struct vma *v = vma_new(start, start + len, prot, vflags);
@@ -121,9 +125,6 @@ int mm_map_file(struct mm *mm, vaddr_t addr, size_t len, int prot, int flags, st
 {
     if (!IS_ALIGNED(off, PAGE_SIZE))
         return -EINVAL;
-    /* A writable shared file mapping would need writes to reach the file: the page cache (issue 5). */
-    if ((flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE))
-        return -ENODEV;
     return map_common(mm, addr, len, prot, flags, f, off, out);
 }
 
@@ -157,8 +158,10 @@ struct protect_ctx {
 static int protect_page(void *ctx, vaddr_t va, paddr_t pa, unsigned flags __unused)
 {
     struct protect_ctx *c = ctx;
-    /* A page still shared with another mm stays read-only: its first write must copy it. */
-    bool own = c->v->shared || __atomic_load_n(&phys_to_page(pa)->mapcount, __ATOMIC_ACQUIRE) == 1;
+    /* A private page still shared with another mm stays read-only: its first write must copy it.
+     * A page-cache page stays read-only too: its first write fault marks it dirty. */
+    bool own = c->v->shared ||
+               (!vma_is_shared(c->v) && __atomic_load_n(&phys_to_page(pa)->mapcount, __ATOMIC_ACQUIRE) == 1);
     return vm_protect_page(c->mm->space, va, vma_pte_flags(c->v, own));
 }
 
@@ -426,6 +429,26 @@ bool mm_range_mapped(struct mm *mm, vaddr_t addr, size_t len)
     bool ok = uvm_range_mapped(mm, ALIGN_DOWN(addr, PAGE_SIZE), ALIGN_UP(addr + len, PAGE_SIZE));
     mutex_unlock(&mm->lock);
     return ok;
+}
+
+int mm_sync(struct mm *mm, vaddr_t addr, size_t len)
+{
+    if (addr >= USER_TOP || len > USER_TOP - addr)
+        return -ENOMEM;
+    vaddr_t start = addr, end = ALIGN_UP(addr + len, PAGE_SIZE);
+    mutex_lock(&mm->lock);
+    int err = uvm_range_mapped(mm, start, end) ? 0 : -ENOMEM;
+    for (struct vma *v = vma_find_from(&mm->vmas, start); v && v->start < end; v = vma_next(v)) {
+        if (!(v->flags & VMA_FILE_SHARED))
+            continue;
+        vfs_lock();                                   /* lock order: mm, then the VFS */
+        int wb = pagecache_writeback(v->file->inode); /* the whole file: simpler, and still correct */
+        vfs_unlock();
+        if (wb && !err)
+            err = wb;
+    }
+    mutex_unlock(&mm->lock);
+    return err;
 }
 
 void mm_residency(struct mm *mm, vaddr_t addr, size_t pages, unsigned char *out)

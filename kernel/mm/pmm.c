@@ -1,6 +1,7 @@
 /* Physical memory: finds usable RAM in the boot memory map, places the page-frame array (mem_map) in
  * it, keeps out what is taken, and wraps the buddy core with a lock and loud misuse checks. */
 #include "internal.h"
+#include <arch/cpu.h>
 #include <kestrel/bootinfo.h>
 #include <kestrel/buddy.h>
 #include <kestrel/mm.h>
@@ -142,11 +143,29 @@ void pmm_init_high(void)
     for_each_free_range(LOW_MEMORY_LIMIT, ~0ull, release, NULL);
 }
 
-struct page *alloc_pages(unsigned order)
+static size_t (*shrinker)(size_t pages);
+
+void pmm_set_shrinker(size_t (*shrink)(size_t pages))
+{
+    shrinker = shrink;
+}
+
+static struct page *try_alloc(unsigned order)
 {
     uint64_t irq = spin_lock_irqsave(&pmm_lock);
     struct page *p = buddy_alloc(&pmm, order);
     spin_unlock_irqrestore(&pmm_lock, irq);
+    return p;
+}
+
+struct page *alloc_pages(unsigned order)
+{
+    struct page *p = try_alloc(order);
+    /* The shrinker takes a sleeping lock (with trylock) and writes to disks: only from a context
+     * that could sleep. Freed pages may not coalesce into an order-k block; one retry is enough
+     * for the page-sized allocations that user memory and the caches make. */
+    if (!p && shrinker && irqs_enabled() && spin_held_count() == 0 && shrinker((size_t)1 << order))
+        p = try_alloc(order);
     return p;
 }
 

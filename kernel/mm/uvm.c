@@ -325,7 +325,7 @@ static int fork_vmas(struct mm *parent, struct mm *child)
             return -ENOMEM;
         vma_insert(&child->vmas, c);
         /* Shared pages come back into the child from the object at its first touch. */
-        if (v->shared)
+        if (vma_is_shared(v))
             continue;
         int err = vm_for_each_user_page(parent->space, v->start, v->end, fork_page, &ctx);
         if (err)

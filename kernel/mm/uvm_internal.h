@@ -23,6 +23,13 @@ struct page *upage_alloc_zeroed(void);
 void upage_get(struct page *p);
 void upage_put(struct page *p);
 
+/* Whether v's pages are shared with other mappings (anonymous shared memory or the page cache)
+ * rather than private to this mm: such pages are never copied on write or on fork. */
+static inline bool vma_is_shared(const struct vma *v)
+{
+    return v->shared || (v->flags & VMA_FILE_SHARED);
+}
+
 /* Page-table flags for a page of v; writable only when the caller says the page may be written. */
 unsigned vma_pte_flags(const struct vma *v, bool writable);
 struct vma *vma_new(vaddr_t start, vaddr_t end, unsigned prot, unsigned flags);

@@ -3,6 +3,7 @@
  * Data moves through a kernel bounce buffer in pieces, so the VFS lock is never held while user
  * memory is touched and a pipe or terminal read that has data never sleeps for more. */
 #include <kestrel/kmalloc.h>
+#include <kestrel/pagecache.h>
 #include <kestrel/pipe.h>
 #include <kestrel/syscall.h>
 #include <kestrel/uaccess.h>
@@ -605,23 +606,23 @@ SYSCALL_DEFINE2(flock, int, fd, int, op)
     return r;
 }
 
-/* tmpfs has nothing to write back; a device may have a write cache to flush (block devices). */
-/* A device file flushes through its driver; a file of a filesystem makes the whole filesystem
- * durable (more than fsync asks, never less: ext2 and FAT keep no per-file dirty lists). */
+/* A regular file's cached pages, then its filesystem's blocks and inode (the whole filesystem:
+ * nothing finer is tracked); a device may have a write cache to flush (block devices). */
+static int sync_inode(struct inode *inode)
+{
+    vfs_lock();
+    int err = pagecache_writeback(inode);
+    int sync_err = inode->sb->ops && inode->sb->ops->sync ? inode->sb->ops->sync(inode->sb) : 0;
+    vfs_unlock();
+    return err ? err : sync_err;
+}
+
 static long sync_fd(int fd)
 {
     struct file *f = fget(fd);
     if (!f)
         return -EBADF;
-    int err = 0;
-    if (f->ops) {
-        err = f->ops->fsync ? f->ops->fsync(f) : 0;
-    } else {
-        struct super_block *sb = f->inode->sb;
-        vfs_lock();
-        err = sb->ops && sb->ops->sync ? sb->ops->sync(sb) : 0;
-        vfs_unlock();
-    }
+    int err = f->ops && f->ops->fsync ? f->ops->fsync(f) : f->ops ? 0 : sync_inode(f->inode);
     file_put(f);
     return err;
 }

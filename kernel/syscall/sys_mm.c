@@ -98,7 +98,9 @@ SYSCALL_DEFINE3(madvise, unsigned long, addr, unsigned long, len, int, advice)
     return mm ? mm_advise(mm, addr, len, advice) : -ENOMEM;
 }
 
-/* Private mappings have nothing to write back; only the arguments and the range are checked. */
+/* Writes back shared file mappings' pages for MS_SYNC and MS_ASYNC alike (Linux's MS_ASYNC only
+ * schedules it; writing at once is allowed). MS_INVALIDATE has nothing to do: mappings map the
+ * cache pages themselves, so they are never stale. */
 SYSCALL_DEFINE3(msync, unsigned long, addr, unsigned long, len, int, flags)
 {
     struct mm *mm = current_mm();
@@ -107,7 +109,7 @@ SYSCALL_DEFINE3(msync, unsigned long, addr, unsigned long, len, int, flags)
         return -EINVAL;
     if (len == 0)
         return 0;
-    return mm && mm_range_mapped(mm, addr, len) ? 0 : -ENOMEM;
+    return mm ? mm_sync(mm, addr, len) : -ENOMEM;
 }
 
 SYSCALL_DEFINE3(mincore, unsigned long, addr, unsigned long, len, unsigned char *, vec)

@@ -1,6 +1,7 @@
 /* Host stand-ins for kmalloc/kzalloc/kfree and panic (see kshim.h). */
 #include "kshim.h"
 #include <kestrel/kmalloc.h>
+#include <kestrel/pagecache.h>
 #include <kestrel/panic.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,4 +52,21 @@ void panic(const char *fmt, ...)
     fprintf(stderr, "\n");
     va_end(ap);
     abort();
+}
+
+/* Page-cache pages on the host: plain counted allocations that no page table ever maps. */
+void *pcpage_alloc(void)
+{
+    return kzalloc(PAGECACHE_PAGE_SIZE);
+}
+
+void pcpage_put(void *data)
+{
+    kfree(data);
+}
+
+bool pcpage_mapped(void *data)
+{
+    (void)data;
+    return false;
 }

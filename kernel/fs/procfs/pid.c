@@ -337,7 +337,7 @@ static void show_vma(struct pbuf *b, const struct mm *mm, const struct vma *v)
     uint32_t dev = v->file ? v->file->inode->sb->dev : 0;
     pb_printf(b, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ", (unsigned long long)v->start,
               (unsigned long long)v->end, v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
-              v->prot & PROT_EXEC ? 'x' : '-', v->flags & VMA_SHARED ? 's' : 'p',
+              v->prot & PROT_EXEC ? 'x' : '-', v->flags & (VMA_SHARED | VMA_FILE_SHARED) ? 's' : 'p',
               (unsigned long long)(v->pgoff * PAGE_BYTES), vfs_major(dev), vfs_minor(dev),
               (unsigned long long)ino);
     pb_printf(b, "%*s%s\n", *name ? 8 : 0, "", name);

@@ -57,3 +57,6 @@ int files_limit_current(void);
  * copying user memory or sleeping in a pipe or device. */
 void vfs_lock(void);
 void vfs_unlock(void);
+/* vfs_lock if nobody holds it (the caller included): for the page allocator's shrinker, which
+ * may run inside code that already holds it and must never wait. */
+bool vfs_trylock(void);

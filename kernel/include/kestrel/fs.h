@@ -9,6 +9,7 @@
 struct inode;
 struct inode_ops;
 struct pipe;
+struct pcache;
 
 struct vfs_timespec {
     int64_t sec;
@@ -85,7 +86,8 @@ struct inode {
     struct vfs_timespec atime, mtime, ctime;
     struct super_block *sb;
     const struct inode_ops *ops;
-    struct pipe *pipe; /* a FIFO's buffer while it is open (kernel/fs/pipe.c) */
+    struct pipe *pipe;     /* a FIFO's buffer while it is open (kernel/fs/pipe.c) */
+    struct pcache *pcache; /* a regular file's cached pages, NULL when none (kestrel/pagecache.h) */
 };
 
 /* What setattr changes: a mask of ATTR_* and the new values. */

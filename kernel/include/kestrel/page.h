@@ -78,6 +78,9 @@ static inline paddr_t page_to_phys(const struct page *p)
  * Out of memory returns NULL; freeing something not allocated (or with the wrong order) panics. */
 struct page *alloc_pages(unsigned order);
 void free_pages(struct page *p, unsigned order);
+/* What alloc_pages calls before failing, when the caller could sleep (interrupts on, no spinlock):
+ * it frees up to the given number of pages somewhere (the page cache) and returns how many. */
+void pmm_set_shrinker(size_t (*shrink)(size_t pages));
 /* The direct-map address of a page, and back (NULL when v is not a direct-map address of RAM). */
 void *page_address(const struct page *p);
 struct page *virt_to_page(const void *v);

@@ -24,11 +24,12 @@ struct vm_space;
 
 /* VMA flags beyond its PROT_* bits. */
 enum vma_flags {
-    VMA_SHARED = 1 << 0,    /* MAP_SHARED anonymous: pages live in vma->shared, stay shared on fork */
-    VMA_GROWSDOWN = 1 << 1, /* a stack: faults just below it extend it */
-    VMA_HEAP = 1 << 2,      /* the brk area */
-    VMA_FILE = 1 << 3,      /* private file mapping: a first touch reads the page from vma->file */
-    VMA_NOWRITE = 1 << 4,   /* MAP_SHARED of a file taken as a private copy: PROT_WRITE is refused */
+    VMA_SHARED = 1 << 0,      /* MAP_SHARED anonymous: pages live in vma->shared, stay shared on fork */
+    VMA_GROWSDOWN = 1 << 1,   /* a stack: faults just below it extend it */
+    VMA_HEAP = 1 << 2,        /* the brk area */
+    VMA_FILE = 1 << 3,        /* file mapping: a first touch reads the page from vma->file */
+    VMA_NOWRITE = 1 << 4,     /* MAP_SHARED of a file not open for writing: PROT_WRITE is refused */
+    VMA_FILE_SHARED = 1 << 5, /* MAP_SHARED of a file: maps the page-cache pages themselves */
 };
 
 struct anon_shared;
@@ -94,6 +95,9 @@ int mm_remap(struct mm *mm, vaddr_t old_addr, size_t old_len, size_t new_len, in
 int mm_advise(struct mm *mm, vaddr_t addr, size_t len, int advice);
 /* Whether [addr, addr + len) lies wholly inside VMAs (msync, mincore). */
 bool mm_range_mapped(struct mm *mm, vaddr_t addr, size_t len);
+/* msync: writes back the dirty page-cache pages of the shared file mappings in [addr, addr + len)
+ * (addr page-aligned); -ENOMEM when part of the range is unmapped, after syncing the rest. */
+int mm_sync(struct mm *mm, vaddr_t addr, size_t len);
 /* mincore: out[i] = 1 when the page at addr + i pages is present in memory, else 0. */
 void mm_residency(struct mm *mm, vaddr_t addr, size_t pages, unsigned char *out);
 /* brk(2): moves the break when it can; returns the break in effect afterwards. */
