@@ -29,11 +29,11 @@
 struct config {
     int reps;
     int quick;
-    size_t big_bytes; /* the anonymous mapping and the tmpfs file */
-    const char *dir;  /* where the file figures create their files */
+    size_t big_bytes;     /* the anonymous mapping and the tmpfs file */
+    const char *dir;      /* where the file figures create their files */
     const char *ext2_dir; /* an ext2 mount for the ext2 figures; NULL: they report an error */
     const char *ext2_dev; /* its device, to remount it for cold reads; NULL: reads stay warm */
-    char hello[256];  /* the program fork_execve_wait executes */
+    char hello[256];      /* the program fork_execve_wait executes */
     const char *shell;
     const char *only; /* -f: run just this figure (for profiling one figure) */
 };
