@@ -229,6 +229,7 @@ def main():
         ktap = {p: pool.submit(ktap_boot, args.build, logs, p) for p in SCHED_POLICIES}
         # The longest runs first, so the two workers finish together.
         battery = pool.submit(busybox_battery, args.build, logs)
+        oracle = pool.submit(user_suites.host_oracle, args.build)  # the expected outputs
         others = [pool.submit(user_suites.kestrel_program, args.build, logs, "fuzz",
                               user_suites.KESTREL_ARGS["fuzz"], 900),
                   battery,
@@ -243,7 +244,7 @@ def main():
                   pool.submit(iso_boot, args.build, logs, "ovmf"),
                   pool.submit(keyboard_echo, args.build, logs),
                   pool.submit(run_bench.host_quick_check, args.build),
-                  pool.submit(user_suites.host_oracle, args.build),
+                  oracle,
                   pool.submit(user_suites.kestrel_enabled, args.build, logs),
                   pool.submit(proc_init_boot, args.build, logs),
                   pool.submit(krun_script, args.build, logs),
@@ -252,9 +253,10 @@ def main():
                   pool.submit(bench_quick_in_kestrel, args.build, logs),
                   pool.submit(block_suite.run, args.build, logs),
                   pool.submit(block_suite.run_intx, args.build, logs)]
-        # The suites again with the root on ext2 disks. They compare with the host battery's output,
-        # which the battery task writes: it was submitted earlier, so it runs (or ran) before these.
-        others += [pool.submit(lambda r: battery.result() and user_suites.kestrel_on_disk(args.build, logs, r), r)
+        # The suites again with the root on ext2 disks. They compare with the host battery's and the
+        # programs' host outputs, which those tasks write: submitted earlier, they run (or ran) first.
+        others += [pool.submit(lambda r: battery.result() and oracle.result() and
+                               user_suites.kestrel_on_disk(args.build, logs, r), r)
                    for r in ("virtio", "ahci")]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
