@@ -11,14 +11,18 @@
 
 #define WRITEBACK_INTERVAL_MS 5000
 
+int super_sync(struct super_block *sb)
+{
+    /* Pages first: writing them back dirties the filesystem's blocks, which sync then writes. */
+    int err = pagecache_writeback_sb(sb);
+    int sync_err = sb->ops && sb->ops->sync ? sb->ops->sync(sb) : 0;
+    return err ? err : sync_err;
+}
+
 void mount_sync_all(void)
 {
-    for (struct mount *m = mount_first(); m; m = m->next) {
-        /* Pages first: writing them back dirties the filesystem's blocks, which sync then writes. */
-        pagecache_writeback_sb(m->sb);
-        if (m->sb->ops && m->sb->ops->sync)
-            m->sb->ops->sync(m->sb); /* an error stays the filesystem's: its blocks stay dirty */
-    }
+    for (struct mount *m = mount_first(); m; m = m->next)
+        super_sync(m->sb); /* an error stays the filesystem's: its blocks stay dirty */
 }
 
 static int writeback_thread(void *arg)

@@ -3,7 +3,7 @@
  * Data moves through a kernel bounce buffer in pieces, so the VFS lock is never held while user
  * memory is touched and a pipe or terminal read that has data never sleeps for more. */
 #include <kestrel/kmalloc.h>
-#include <kestrel/pagecache.h>
+#include <kestrel/mount.h>
 #include <kestrel/pipe.h>
 #include <kestrel/syscall.h>
 #include <kestrel/uaccess.h>
@@ -606,15 +606,14 @@ SYSCALL_DEFINE2(flock, int, fd, int, op)
     return r;
 }
 
-/* A regular file's cached pages, then its filesystem's blocks and inode (the whole filesystem:
- * nothing finer is tracked); a device may have a write cache to flush (block devices). */
+/* A file of a filesystem syncs the whole filesystem (nothing finer is tracked: more than fsync
+ * asks, never less); a device may have a write cache to flush (block devices). */
 static int sync_inode(struct inode *inode)
 {
     vfs_lock();
-    int err = pagecache_writeback(inode);
-    int sync_err = inode->sb->ops && inode->sb->ops->sync ? inode->sb->ops->sync(inode->sb) : 0;
+    int err = super_sync(inode->sb);
     vfs_unlock();
-    return err ? err : sync_err;
+    return err;
 }
 
 static long sync_fd(int fd)

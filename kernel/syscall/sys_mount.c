@@ -1,6 +1,5 @@
 /* Mounting: mount(2), umount2(2), statfs(2), fstatfs(2), sync(2) and syncfs(2) over the mount table
  * (kestrel/mount.h). The checks come in Linux's order so the same errno comes out. */
-#include <kestrel/pagecache.h>
 #include "sys_file.h"
 #include <kestrel/blkdev.h>
 #include <kestrel/cred.h>
@@ -240,13 +239,6 @@ SYSCALL_DEFINE2(fstatfs, int, fd, void *, ubuf)
     return err ? err : copy_statfs(ubuf, &st);
 }
 
-static int sync_sb(struct super_block *sb)
-{
-    int err = pagecache_writeback_sb(sb); /* pages first: they dirty the blocks sync writes */
-    int sync_err = sb->ops && sb->ops->sync ? sb->ops->sync(sb) : 0;
-    return err ? err : sync_err;
-}
-
 /* sync(2) cannot fail: a filesystem's error stays its own (Linux reports them through fsync). */
 SYSCALL_DEFINE0(sync)
 {
@@ -262,7 +254,7 @@ SYSCALL_DEFINE1(syncfs, int, fd)
     if (!f)
         return -EBADF;
     vfs_lock();
-    long err = sync_sb(f->inode->sb);
+    long err = super_sync(f->inode->sb);
     vfs_unlock();
     file_put(f);
     return err;

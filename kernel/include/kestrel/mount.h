@@ -74,7 +74,10 @@ struct mount *mount_first(void);
  * not below root (a chroot), the path is the one from the top of dir's tree. */
 int vfs_dir_path(struct inode *root, struct inode *dir, char *buf, size_t size, char **start);
 
-/* Syncs every mounted filesystem (super_ops->sync); the caller holds the VFS lock. */
+/* Writes back a filesystem's cached pages, then its blocks and inodes (super_ops->sync): what
+ * syncfs(2) does, and fsync(2) too (no finer dirty tracking exists). The caller holds the VFS lock. */
+int super_sync(struct super_block *sb);
+/* Syncs every mounted filesystem (super_sync); the caller holds the VFS lock. */
 void mount_sync_all(void);
 /* Starts the thread that calls mount_sync_all every 5 seconds (kernel/fs/writeback.c). */
 void writeback_start(void);
