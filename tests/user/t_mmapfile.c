@@ -155,8 +155,28 @@ static void test_errors(void)
     unlink("e");
 }
 
-int main(void)
+/* "mapwrite PATH" (tests/disk/workload.sh): creates PATH with ftruncate and fills it only through
+ * a MAP_SHARED mapping, byte i being i % 251, then unmaps and closes without msync: the page
+ * cache's own write-back must bring the bytes to the disk, which the host then checks. */
+#define MAPWRITE_SIZE (3 * PAGE + 100)
+
+static int map_write(const char *path)
 {
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ftruncate(fd, MAPWRITE_SIZE) != 0)
+        return 1;
+    unsigned char *p = mmap(NULL, MAPWRITE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return 1;
+    for (int i = 0; i < MAPWRITE_SIZE; i++)
+        p[i] = (unsigned char)(i % 251);
+    return munmap(p, MAPWRITE_SIZE) || close(fd);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "mapwrite") == 0)
+        return map_write(argv[2]);
     check_init();
     mkdir(DIR_NAME, 0755);
     if (chdir(DIR_NAME) != 0) {
