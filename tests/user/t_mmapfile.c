@@ -95,7 +95,12 @@ static void test_private(void)
     char *priv = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     T_TRUE("private/map", shared != MAP_FAILED && priv != MAP_FAILED);
     T_EQ("private/reads-file", priv[0], 'c');
+    T_EQ("private/pwrite", pwrite(fd, "N", 1, 20), 1);
+    T_EQ("private/untouched-sees-file", priv[20], 'N'); /* not copied yet: still the file's page */
     priv[0] = 'P';
+    T_EQ("private/pwrite-after-copy", pwrite(fd, "M", 1, 21), 1);
+    T_EQ("private/copy-keeps-old", priv[21], 'c');
+    T_EQ("private/copy-keeps-own", priv[20], 'N');
     T_EQ("private/own-copy", priv[0], 'P');
     T_EQ("private/file-untouched", byte_at(fd, 0), 'c');
     T_EQ("private/shared-untouched", shared[0], 'c');
