@@ -125,7 +125,7 @@ static size_t shrink_pass(size_t want, bool dirty)
         next = p->lru_next;
         if (pcpage_mapped(p->data) || (p->dirty && (!dirty || write_page(p->owner->inode, p))))
             continue;
-        /* write_page may have filled pages of other files (block reads do not): next is intact */
+        /* write_page only calls the filesystem, which never touches the cache: next stays valid */
         remove_page(p);
         freed++;
     }

@@ -64,12 +64,15 @@ static int cache_page(struct vma *v, vaddr_t va, bool write, struct page **out)
 }
 
 /* A page for a not-present address: from the shared object, the page cache, the file, or zeroes.
- * Page-cache pages are mapped writable only for a write, so the first store marks them dirty. */
+ * Page-cache pages are mapped writable only for a write, so the first store marks them dirty. A
+ * private file mapping maps the cache page read-only on a read (it sees later changes to the file,
+ * as on Linux) and copies it at the first write (break_cow: the cache's reference makes the count
+ * above 1); a first access that writes gets its private copy at once. */
 static int fault_in(struct mm *mm, struct vma *v, vaddr_t va, bool write, paddr_t *pa)
 {
     struct page *p;
     bool writable = true;
-    if (v->flags & VMA_FILE_SHARED) {
+    if ((v->flags & VMA_FILE_SHARED) || (v->file && !write)) {
         int err = cache_page(v, va, write, &p);
         if (err)
             return err;

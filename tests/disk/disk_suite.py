@@ -137,6 +137,9 @@ def host_files(build):
             "/mnt/fat/README.TXT": readme_md5}
 
 
+MAPWRITE_SIZE = 3 * 4096 + 100  # tests/user/t_mmapfile.c's mapwrite: byte i is i % 251
+
+
 def expected_contents():
     """Files whose exact contents the host knows without reading the image."""
     pattern = b"0123456789abcdef\n" * (67108864 // 17 + 1)
@@ -144,7 +147,8 @@ def expected_contents():
             "./d0/f0": hashlib.md5(b"file 0 0\n").hexdigest(),
             "./d3/f1": hashlib.md5(b"file 3 1\nappended 3\n").hexdigest(),
             "./d12/moved-here": hashlib.md5(b"file 11 5\n").hexdigest(),
-            "./empty": hashlib.md5(b"").hexdigest()}
+            "./empty": hashlib.md5(b"").hexdigest(),
+            "./mmapped": hashlib.md5(bytes(i % 251 for i in range(MAPWRITE_SIZE))).hexdigest()}
 
 
 def manifest_path(line):
@@ -215,6 +219,10 @@ def run(build, logs, root="virtio", timeout=900):
         got = {l.split()[2]: l.split()[1] for l in lines if l.startswith("host-file ")}
         results.append((f"{name}/host-files-read-back", got == host_files(build) and "mount-failed" not in out,
                         f"kestrel {got}"))
+        # Written through MAP_SHARED only; fat-matches-host then checks the host reads the same bytes.
+        mapped_md5 = expected_contents()["./mmapped"]
+        results.append((f"{name}/mmap-written-files", "mapwrite-failed" not in out and
+                        f"fat ./mmapped.bin file {MAPWRITE_SIZE} {mapped_md5}" in lines, "see the log"))
         enospc = [l for l in lines if l.startswith("enospc")]
         results.append((f"{name}/enospc-clean", enospc == ["enospc /fill 1", "enospc-small-write-failed /fill",
                                                            "enospc /mnt/fat/fill 1",

@@ -47,6 +47,8 @@ mkdir -m 1777 $D/sticky
 : > $D/empty
 yes 0123456789abcdef | head -c 67108864 > $D/big64m
 yes 'not a multiple of the block size' | head -c 1000001 > $D/odd-size
+# Written only through a MAP_SHARED mapping: the page cache must write the stores back.
+/tests/t_mmapfile mapwrite $D/mmapped || echo "mapwrite-failed ext2"
 
 # The FAT partition: long names, nested directories, a multi-cluster file, renames and deletes.
 F=/mnt/fat
@@ -58,6 +60,7 @@ while [ $i -lt 200 ]; do
 done
 mkdir -p $F/short/nested/deeper
 echo deep > $F/short/nested/deeper/x.txt
+/tests/t_mmapfile mapwrite $F/mmapped.bin || echo "mapwrite-failed fat"
 yes 'FAT cluster chain' | head -c 5000000 > "$F/five megabytes.bin"
 mv "$F/A Long Directory Name/Long file name number 7.txt" "$F/renamed with spaces.txt"
 rm "$F/A Long Directory Name/Long file name number 8.txt"

@@ -95,7 +95,12 @@ static void test_private(void)
     char *priv = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     T_TRUE("private/map", shared != MAP_FAILED && priv != MAP_FAILED);
     T_EQ("private/reads-file", priv[0], 'c');
+    T_EQ("private/pwrite", pwrite(fd, "N", 1, 20), 1);
+    T_EQ("private/untouched-sees-file", priv[20], 'N'); /* not copied yet: still the file's page */
     priv[0] = 'P';
+    T_EQ("private/pwrite-after-copy", pwrite(fd, "M", 1, 21), 1);
+    T_EQ("private/copy-keeps-old", priv[21], 'c');
+    T_EQ("private/copy-keeps-own", priv[20], 'N');
     T_EQ("private/own-copy", priv[0], 'P');
     T_EQ("private/file-untouched", byte_at(fd, 0), 'c');
     T_EQ("private/shared-untouched", shared[0], 'c');
@@ -155,8 +160,28 @@ static void test_errors(void)
     unlink("e");
 }
 
-int main(void)
+/* "mapwrite PATH" (tests/disk/workload.sh): creates PATH with ftruncate and fills it only through
+ * a MAP_SHARED mapping, byte i being i % 251, then unmaps and closes without msync: the page
+ * cache's own write-back must bring the bytes to the disk, which the host then checks. */
+#define MAPWRITE_SIZE (3 * PAGE + 100)
+
+static int map_write(const char *path)
 {
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ftruncate(fd, MAPWRITE_SIZE) != 0)
+        return 1;
+    unsigned char *p = mmap(NULL, MAPWRITE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return 1;
+    for (int i = 0; i < MAPWRITE_SIZE; i++)
+        p[i] = (unsigned char)(i % 251);
+    return munmap(p, MAPWRITE_SIZE) || close(fd);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "mapwrite") == 0)
+        return map_write(argv[2]);
     check_init();
     mkdir(DIR_NAME, 0755);
     if (chdir(DIR_NAME) != 0) {
