@@ -155,39 +155,43 @@ def proc_init_boot(build, logs):
     return [("proc/init-hello-runs-as-pid-1", ok, r.describe())]
 
 
-def krun_script(build, logs):
+def krun_script(build, logs, root=None):
     """tools/krun runs a host shell script (no "#!" line: init falls back to /bin/sh, as a shell
     would), passes its arguments, prints its output and exits with its status."""
+    tag = f"-{root}" if root else ""
     script = os.path.join(build, "krun-script.sh")
     with open(script, "w") as f:
         f.write('echo "args: $*"\necho "on $(uname -s)"\necho oops >&2\nexit 7\n')
-    proc = subprocess.run([os.path.join(ROOT, "tools", "krun"), "--log", os.path.join(logs, "krun-script.log"),
+    log = os.path.join(logs, f"krun-script{tag}.log")
+    proc = subprocess.run([os.path.join(ROOT, "tools", "krun"), "--log", log, *(["--root", root] if root else []),
                            script, "a", "b c"], capture_output=True, text=True, timeout=120)
     ok = proc.returncode == 7 and proc.stdout == "args: a b c\non Kestrel\n" and proc.stderr == "oops\n"
-    return [("tools/krun-script", ok, f"exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}"),
-            boot_thread_asleep(os.path.join(logs, "krun-script.log"))]
+    on = f"on-{root}/" if root else ""
+    return [(f"tools/{on}krun-script", ok, f"exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}"),
+            boot_thread_asleep(log, on)]
 
 
-def boot_thread_asleep(log_path):
+def boot_thread_asleep(log_path, on=""):
     """Regression: once init runs, the boot thread sleeps for good. When it looped on hlt while
     runnable, the scheduler switched it in whenever user processes blocked or were preempted, each
     time for a whole slice. At power-off the kernel logs how often it ran after boot; must be 0."""
     text = open(log_path, errors="replace").read() if os.path.exists(log_path) else ""
     m = re.search(r"boot: the boot thread ran (\d+) time", text)
-    return ("sched/boot-thread-sleeps-after-boot", m is not None and m.group(1) == "0",
+    return (f"sched/{on}boot-thread-sleeps-after-boot", m is not None and m.group(1) == "0",
             f"{m.group(0) if m else 'no boot-thread report at power-off'}; log {log_path}")
 
 
-def strace_logs_calls(build, logs):
+def strace_logs_calls(build, logs, root=None):
     """strace=all on the command line logs each system call with its arguments and result: sh's
     `echo hi` must appear as a write of 3 bytes to fd 1 that returned 3."""
     krun = user_suites._krun()
-    log = os.path.join(logs, "strace.log")
+    log = os.path.join(logs, f"strace{'-' + root if root else ''}.log")
     status, _ = krun.run(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), [],
-                         argv=["/bin/sh", "-c", "echo hi"], timeout=120, log_path=log, append_extra="strace=all")
+                         argv=["/bin/sh", "-c", "echo hi"], timeout=120, log_path=log, append_extra="strace=all",
+                         root=root)
     text = open(log, errors="replace").read() if os.path.exists(log) else ""
     ok = status == "ended" and re.search(r"strace: pid \d+ write\(0x1, 0x[0-9a-f]+, 0x3, [^)]*\) = 3\b", text)
-    return [("syscall/strace-logs-calls", bool(ok), f"{status}; log {log}")]
+    return [(f"syscall/{'on-' + root + '/' if root else ''}strace-logs-calls", bool(ok), f"{status}; log {log}")]
 
 
 def bench_quick_in_kestrel(build, logs):
@@ -253,11 +257,20 @@ def main():
                   pool.submit(bench_quick_in_kestrel, args.build, logs),
                   pool.submit(block_suite.run, args.build, logs),
                   pool.submit(block_suite.run_intx, args.build, logs)]
-        # The suites again with the root on ext2 disks. They compare with the host battery's and the
-        # programs' host outputs, which those tasks write: submitted earlier, they run (or ran) first.
-        others += [pool.submit(lambda r: battery.result() and oracle.result() and
-                               user_suites.kestrel_on_disk(args.build, logs, r), r)
-                   for r in ("virtio", "ahci")]
+        # The user-space suites again with the root on ext2 disks. The syscall programs and the
+        # battery compare with the host outputs, which those tasks write: submitted earlier, they run
+        # (or ran) first.
+        for r in ("virtio", "ahci"):
+            others += [pool.submit(lambda r: battery.result() and oracle.result() and
+                                   user_suites.kestrel_on_disk(args.build, logs, r), r),
+                       pool.submit(user_suites.kestrel_program, args.build, logs, "fuzz",
+                                   user_suites.KESTREL_ARGS["fuzz"], 900, r),
+                       pool.submit(user_suites.kestrel_program, args.build, logs, "forkstress",
+                                   user_suites.KESTREL_ARGS["forkstress"], 300, r),
+                       pool.submit(user_session.interactive_session, args.build, logs, r),
+                       pool.submit(procfs_check.kestrel_procfs_tools, args.build, logs, 240, r),
+                       pool.submit(krun_script, args.build, logs, r),
+                       pool.submit(strace_logs_calls, args.build, logs, r)]
         for p, fut in ktap.items():
             record_ktap(results, p, fut.result())
         for fut in others:

@@ -24,7 +24,10 @@ struct bcache {
     uint32_t count;                  /* buffers allocated, referenced or not */
     struct buf *lru_head, *lru_tail; /* unreferenced buffers, oldest first */
     struct buf *hash[HASH_BUCKETS];
+    struct bcache *prev, *next; /* every cache, for drop_caches and /proc/meminfo */
 };
+
+static struct bcache *caches;
 
 struct bcache *bcache_create(struct block_device *bd, uint32_t block_size, uint32_t max_blocks)
 {
@@ -37,6 +40,10 @@ struct bcache *bcache_create(struct block_device *bd, uint32_t block_size, uint3
     bc->sectors_per_block = block_size / SECTOR_SIZE;
     bc->nblocks = bd->sectors / bc->sectors_per_block;
     bc->max_blocks = max_blocks;
+    bc->next = caches;
+    if (caches)
+        caches->prev = bc;
+    caches = bc;
     return bc;
 }
 
@@ -330,6 +337,44 @@ int bcache_destroy(struct bcache *bc)
         free_buf(bc, bc->lru_head);
     if (bc->count)
         panic("bcache: destroyed with %u block(s) still referenced", bc->count);
+    if (bc->prev)
+        bc->prev->next = bc->next;
+    else
+        caches = bc->next;
+    if (bc->next)
+        bc->next->prev = bc->prev;
     kfree(bc);
     return err;
+}
+
+size_t bcache_drop_clean(void)
+{
+    size_t dropped = 0;
+    for (struct bcache *bc = caches; bc; bc = bc->next) {
+        for (struct buf *b = bc->lru_head, *next; b; b = next) {
+            next = b->lru_next;
+            if (!b->dirty) {
+                free_buf(bc, b);
+                dropped++;
+            }
+        }
+    }
+    return dropped;
+}
+
+uint64_t bcache_total_bytes(void)
+{
+    uint64_t bytes = 0;
+    for (struct bcache *bc = caches; bc; bc = bc->next)
+        bytes += (uint64_t)bc->count * bc->block_size;
+    return bytes;
+}
+
+uint64_t bcache_clean_bytes(void)
+{
+    uint64_t bytes = 0;
+    for (struct bcache *bc = caches; bc; bc = bc->next)
+        for (struct buf *b = bc->lru_head; b; b = b->lru_next)
+            bytes += b->dirty ? 0 : bc->block_size;
+    return bytes;
 }

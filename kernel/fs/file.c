@@ -32,7 +32,7 @@ static int open_last(struct nameidata *nd, int flags, uint32_t mode, struct inod
             err = nd_lookup_last(nd, &inode);
             if (err == -ENOENT) {
                 struct inode *dir = nd->dir;
-                if (dir->nlink == 0)
+                if (dir->nlink == 0 || dir->sb->fixed_names)
                     return -ENOENT;
                 if (dir->sb->readonly)
                     return -EROFS;

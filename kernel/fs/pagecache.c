@@ -138,6 +138,19 @@ size_t pagecache_shrink(size_t want)
     return freed < want ? freed + shrink_pass(want - freed, true) : freed;
 }
 
+size_t pagecache_drop_clean(void)
+{
+    return shrink_pass(SIZE_MAX, false);
+}
+
+size_t pagecache_clean_pages(void)
+{
+    size_t n = 0;
+    for (struct pc_page *p = lru_head; p; p = p->lru_next)
+        n += !p->dirty && !pcpage_mapped(p->data);
+    return n;
+}
+
 /* Reads page index of the file into a new cache page. The filesystem's read returns the bytes up
  * to the end of the file; the rest of the page stays zero. */
 static int fill(struct inode *inode, uint64_t index, struct pc_page **out)

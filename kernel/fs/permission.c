@@ -36,6 +36,8 @@ int vfs_permission(const struct inode *inode, unsigned mask)
     const struct cred *c = vfs_cred();
     if (!c)
         return 0; /* kernel threads act as root */
+    if (inode->ops->permission)
+        return inode->ops->permission(inode, mask, c);
     return cred_permission(c, inode->uid, inode->gid, inode->mode, mask);
 }
 

@@ -108,8 +108,9 @@ static int prepare_create(struct nameidata *nd, const char *path, bool is_dir)
         return err;
     if (nd->last.slash && !is_dir)
         return -ENOENT;
-    /* A removed directory (a process's cwd, say) stays empty for good. */
-    if (nd->dir->nlink == 0)
+    /* A removed directory (a process's cwd, say) stays empty for good; procfs's names are its own
+     * (Linux's procfs lookup fails with ENOENT before any create could be tried). */
+    if (nd->dir->nlink == 0 || nd->dir->sb->fixed_names)
         return -ENOENT;
     /* Linux looks for an existing name first: EEXIST wins over EROFS, EROFS over EACCES. */
     if (nd->dir->sb->readonly)

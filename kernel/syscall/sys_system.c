@@ -1,6 +1,7 @@
 /* System-wide calls: uname and the host and domain names, reboot, getrandom, resource limits
  * (prlimit64, getrlimit, setrlimit) and sysinfo. */
 #include "../proc/internal.h"
+#include <kestrel/bcache.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/machine.h>
 #include <kestrel/page.h>
@@ -13,19 +14,13 @@
 #include <kestrel/syscall.h>
 #include <kestrel/time.h>
 #include <kestrel/uaccess.h>
+#include <kestrel/utsname.h>
 #include <kestrel/version.h>
-
-#define UTS_LEN 65
 
 struct utsname_k {
     char sysname[UTS_LEN], nodename[UTS_LEN], release[UTS_LEN], version[UTS_LEN], machine[UTS_LEN],
         domainname[UTS_LEN];
 };
-
-/* The host and domain names; protected by names_lock (copied out under it). */
-static struct spinlock names_lock = SPINLOCK_INIT("utsname");
-static char hostname[UTS_LEN] = "kestrel";
-static char domainname[UTS_LEN] = "(none)";
 
 SYSCALL_DEFINE1(uname, struct utsname_k *, ubuf)
 {
@@ -35,14 +30,12 @@ SYSCALL_DEFINE1(uname, struct utsname_k *, ubuf)
     strlcpy(u.release, KESTREL_VERSION, UTS_LEN);
     strlcpy(u.version, "#1 " KESTREL_NAME " " KESTREL_VERSION, UTS_LEN);
     strlcpy(u.machine, "x86_64", UTS_LEN);
-    uint64_t flags = spin_lock_irqsave(&names_lock);
-    memcpy(u.nodename, hostname, UTS_LEN);
-    memcpy(u.domainname, domainname, UTS_LEN);
-    spin_unlock_irqrestore(&names_lock, flags);
+    utsname_get(UTS_HOSTNAME, u.nodename);
+    utsname_get(UTS_DOMAINNAME, u.domainname);
     return copy_to_user(ubuf, &u, sizeof(u));
 }
 
-static long set_name(char *dst, const char *uname, int len)
+static long set_name(enum uts_name which, const char *uname, int len)
 {
     if (!cred_is_root(&current_process()->cred))
         return -EPERM;
@@ -51,21 +44,17 @@ static long set_name(char *dst, const char *uname, int len)
     char buf[UTS_LEN];
     if (copy_from_user(buf, uname, (size_t)len))
         return -EFAULT;
-    buf[len] = '\0';
-    uint64_t flags = spin_lock_irqsave(&names_lock);
-    memcpy(dst, buf, UTS_LEN);
-    spin_unlock_irqrestore(&names_lock, flags);
-    return 0;
+    return utsname_set(which, buf, (size_t)len);
 }
 
 SYSCALL_DEFINE2(sethostname, const char *, name, int, len)
 {
-    return set_name(hostname, name, len);
+    return set_name(UTS_HOSTNAME, name, len);
 }
 
 SYSCALL_DEFINE2(setdomainname, const char *, name, int, len)
 {
-    return set_name(domainname, name, len);
+    return set_name(UTS_DOMAINNAME, name, len);
 }
 
 #define REBOOT_MAGIC1        0xfee1deadu
@@ -233,6 +222,7 @@ SYSCALL_DEFINE1(sysinfo, struct sysinfo_k *, uinfo)
     si.freeram = pmm_free_pages();
     vfs_lock();
     si.sharedram = tmpfs_mounted_pages();
+    si.bufferram = bcache_total_bytes() / 4096;
     vfs_unlock();
     si.mem_unit = 4096;
     unsigned long loads[3];

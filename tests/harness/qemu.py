@@ -50,8 +50,8 @@ def ovmf_path():
 
 
 def qemu_command(kernel=None, iso=None, firmware=None, append="", memory="256M", smp=1, monitor=None,
-                 extra=()):
-    cmd = ["qemu-system-x86_64", "-machine", "pc", "-cpu", "max", "-m", memory, "-smp", str(smp),
+                 extra=(), machine="pc"):
+    cmd = ["qemu-system-x86_64", "-machine", machine, "-cpu", "max", "-m", memory, "-smp", str(smp),
            "-display", "none", "-no-reboot", "-net", "none", "-serial", "stdio",
            "-monitor", monitor.qemu_arg() if monitor else "none",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]

@@ -16,8 +16,8 @@ PROMPT_RE = re.compile(rb"kestrel:[^\r\n#]*# ")
 
 
 class SerialShell:
-    def __init__(self, kernel, initrd, log_path, append="console=ttyS0"):
-        cmd = qemu.qemu_command(kernel=kernel, append=append, extra=["-initrd", initrd])
+    def __init__(self, kernel, initrd, log_path, append="console=ttyS0", machine="pc", extra=()):
+        cmd = qemu.qemu_command(kernel=kernel, append=append, extra=["-initrd", initrd, *extra], machine=machine)
         os.makedirs(os.path.dirname(log_path), exist_ok=True)
         self.log_path = log_path
         self.logf = open(log_path, "wb")

@@ -4,6 +4,7 @@ other and with the kernel's boot log. /proc differs between machines, so nothing
 the host; every check is a relation that must hold on Kestrel."""
 import os
 import re
+import subprocess
 import time
 
 import suites
@@ -24,8 +25,21 @@ def meminfo(lines):
     return {m.group(1): int(m.group(2)) for m in (re.match(r"(\w+):\s+(\d+) kB", ln) for ln in lines) if m}
 
 
-def check(sec, serial, wall_s):
-    """Yields (name, ok, detail) for each relation."""
+def check_root_df(sec, total, root_part):
+    """df's line for /: on the initramfs a tmpfs of half the memory; on a disk, the partition's
+    ext2 (its size from the host's partition table), with df's numbers those of statfs."""
+    root = next((ln.split() for ln in sec["df"] if ln.split()[-1:] == ["/"]), [])
+    if not root_part:
+        return ("df/root-size", len(root) == 6 and abs(int(root[1]) - total // 2) <= 4, f"{root} vs MemTotal {total}")
+    dev, part_bytes = root_part
+    blocks, bsize = (int(x) for x in sec["statfs"][0].split())
+    ok = (len(root) == 6 and root[0] == dev and int(root[1]) == blocks * bsize // 1024
+          and 0.9 * part_bytes / 1024 <= int(root[1]) <= part_bytes / 1024)
+    return ("df/root-size", ok, f"{root} vs statfs {blocks}x{bsize}, partition {part_bytes} bytes on {dev}")
+
+
+def check(sec, serial, wall_s, root_part=None):
+    """Yields (name, ok, detail) for each relation. root_part: (device, bytes) of a disk root."""
     ids = dict(zip(*[iter(sec["ids"][0].split())] * 2))
     shell, sleeper = ids["shell"], ids["sleeper"]
     mem = meminfo(sec["meminfo"])
@@ -51,9 +65,10 @@ def check(sec, serial, wall_s):
     yield ("top/mem-total", bool(m) and int(m.group(1)) + int(m.group(2)) == total, f"{topmem!r} vs {total}")
     yield ("top/lists-sleeper", any(ln.split()[:1] == [sleeper] and "sleep" in ln for ln in sec["top"]),
            "sleeper missing from top")
-    root = next((ln.split() for ln in sec["df"] if ln.split()[-1:] == ["/"]), [])
-    yield ("df/root-size", len(root) == 6 and abs(int(root[1]) - total // 2) <= 4, f"{root} vs MemTotal {total}")
+    yield check_root_df(sec, total, root_part)
     yield ("mount/proc", "proc on /proc type proc (rw)" in sec["mount"], f"{sec['mount']}")
+    if root_part:
+        yield ("mount/root", f"{root_part[0]} on / type ext2 (rw)" in sec["mount"], f"{sec['mount']}")
     yield ("pidof/sleeper", sec["pidof"] == [sleeper], f"{sec['pidof']} vs {sleeper}")
     # busybox runs applets through /proc/self/exe and names them with prctl(PR_SET_NAME).
     yield ("exe/links", sec["exe"] == ["/bin/busybox", "/init", "sleep"], f"{sec['exe']}")
@@ -81,19 +96,29 @@ def check(sec, serial, wall_s):
     yield ("links/fd1", len(st) > 5 and re.fullmatch(r"pipe:\[\d+\]|/dev/\w+", st[4]) is not None and
            st[5].endswith("-> " + st[4]), f"{st[4:6]}")
 
-def kestrel_procfs_tools(build, logs, timeout=240):
+def root_partition(build, root):
+    """(device, size in bytes) of the root partition build/disk.img gives a disk root."""
+    dump = subprocess.run(["sfdisk", "-d", os.path.join(build, "disk.img")], capture_output=True, text=True,
+                          check=True).stdout
+    sectors = int(re.search(r"start=\s*\d+, size=\s*(\d+)", dump).group(1))
+    return suites._krun().ROOTS[root][2], sectors * 512
+
+
+def kestrel_procfs_tools(build, logs, timeout=240, root=None):
+    """root: None (the initramfs) or a tools/krun ROOTS key."""
     krun = suites._krun()
-    log = os.path.join(logs, "user-procfs-tools.log")
+    log = os.path.join(logs, f"user-procfs-tools{'-' + root if root else ''}.log")
     start = time.monotonic()
     status, s = krun.run(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), [],
-                         argv=["/bin/sh", "/tests/procfs_tools.sh"], timeout=timeout, log_path=log)
+                         argv=["/bin/sh", "/tests/procfs_tools.sh"], timeout=timeout, log_path=log, root=root)
     wall = time.monotonic() - start
     got = s.outputs.get("krun", {}).get("O", b"").decode(errors="replace")
     serial = open(log, errors="replace").read() if os.path.exists(log) else ""
     sec = sections(got)
+    tag = f"on-{root}/" if root else ""
     if status != "ended" or "end" not in sec:
-        return [("user/kestrel/procfs_tools", False, f"{status}; sections {list(sec)}; log {log}")]
+        return [(f"user/kestrel/{tag}procfs_tools", False, f"{status}; sections {list(sec)}; log {log}")]
     out = []
-    for name, ok, detail in check(sec, serial, wall):
-        out.append((f"user/kestrel/procfs/{name}", bool(ok), f"{detail}; log {log}"))
+    for name, ok, detail in check(sec, serial, wall, root_partition(build, root) if root else None):
+        out.append((f"user/kestrel/{tag}procfs/{name}", bool(ok), f"{detail}; log {log}"))
     return out

@@ -18,6 +18,8 @@ echo "== top"
 top -bn1
 echo "== df"
 df
+echo "== statfs"
+stat -f -c "%b %S" /
 echo "== mount"
 mount
 echo "== pidof"

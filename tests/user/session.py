@@ -7,10 +7,14 @@ such as `@@st=$?`, never appear in the echoed command line), with generous deadl
 import os
 import re
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 import serial_shell  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "user"))
+import suites as user_suites  # noqa: E402
 
 BOOT_TIMEOUT = 180
 STEP_TIMEOUT = 60
@@ -229,21 +233,28 @@ def recover(sh):
     sh.expect(serial_shell.PROMPT_RE, STEP_TIMEOUT)
 
 
-def interactive_session(build, logs):
-    log = os.path.join(logs, "interactive-serial.log")
-    sh = serial_shell.SerialShell(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), log)
-    out = []
-    try:
-        if not sh.expect(serial_shell.PROMPT_RE, BOOT_TIMEOUT):
-            return [("session/shell-prompt", False, f"no shell prompt on ttyS0; log {log}")]
-        out.append(("session/shell-prompt", True, ""))
-        for name, check in CHECKS:
-            try:
-                check(sh)
-                out.append((f"session/{name}", True, ""))
-            except StepFailed as e:
-                out.append((f"session/{name}", False, f"{e}; log {log}"))
-                recover(sh)
-    finally:
-        sh.close()
+def interactive_session(build, logs, root=None):
+    """The checks in one boot; root: None (the initramfs) or a tools/krun ROOTS key (build/disk.img
+    on that disk, a scratch copy)."""
+    tag = f"-{root}" if root else ""
+    log = os.path.join(logs, f"interactive-serial{tag}.log")
+    name = f"session/on-{root}" if root else "session"
+    with tempfile.TemporaryDirectory(prefix="kestrel-session-") as scratch:
+        machine, extra, append = user_suites.root_disk(root, scratch) if root else ("pc", [], "")
+        sh = serial_shell.SerialShell(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), log,
+                                      append=f"console=ttyS0 {append}".strip(), machine=machine, extra=extra)
+        out = []
+        try:
+            if not sh.expect(serial_shell.PROMPT_RE, BOOT_TIMEOUT):
+                return [(f"{name}/shell-prompt", False, f"no shell prompt on ttyS0; log {log}")]
+            out.append((f"{name}/shell-prompt", True, ""))
+            for check_name, check in CHECKS:
+                try:
+                    check(sh)
+                    out.append((f"{name}/{check_name}", True, ""))
+                except StepFailed as e:
+                    out.append((f"{name}/{check_name}", False, f"{e}; log {log}"))
+                    recover(sh)
+        finally:
+            sh.close()
     return out

@@ -89,6 +89,16 @@ def _krun():
     return mod
 
 
+def root_disk(root, scratch_dir):
+    """For a boot of our own with the root on a disk (tools/krun ROOTS key): a scratch copy of
+    build/disk.img in scratch_dir, and the QEMU machine, arguments and kernel words that use it."""
+    krun = _krun()
+    disk = os.path.join(scratch_dir, "disk.img")
+    subprocess.run(["cp", "--sparse=always", os.path.join(ROOT, "build", "disk.img"), disk], check=True)
+    machine, args = krun.disk_args(root, disk)
+    return machine, args, "root=" + krun.ROOTS[root][2]
+
+
 def _diff(want, got):
     """The first differing line, for the verdict's detail."""
     w, g = want.decode(errors="replace").splitlines(), got.decode(errors="replace").splitlines()
@@ -140,16 +150,16 @@ def kestrel_battery(build, logs, timeout=300, root=None):
     return [(f"user/kestrel/{_tag(root)}busybox_battery", bool(ok), f"{status}; {_diff(want, got)}; log {log}")]
 
 
-def kestrel_program(build, logs, name, args, timeout):
+def kestrel_program(build, logs, name, args, timeout, root=None):
     """Runs one /tests program with args in Kestrel; it must exit 0 (fuzz, forkstress, pebbles)."""
     krun = _krun()
-    log = os.path.join(logs, f"user-{name}.log")
+    log = os.path.join(logs, f"user-{name}{'-' + root if root else ''}.log")
     status, s = krun.run(os.path.join(build, "kestrel.elf"), os.path.join(build, "initramfs.cpio"), [],
-                         argv=[f"/tests/{name}", *args], timeout=timeout, log_path=log)
+                         argv=[f"/tests/{name}", *args], timeout=timeout, log_path=log, root=root)
     got = s.outputs.get("krun", {}).get("O", b"").decode(errors="replace")
     fails = [line for line in got.splitlines() if line.startswith("FAIL")][:3]
     ok = status == "ended" and s.results and s.results[-1][1:] == ("exit", "0")
-    return [(f"user/kestrel/{name}", bool(ok), f"{status} {s.results[-1:] or ''} {' | '.join(fails)}; log {log}")]
+    return [(f"user/kestrel/{_tag(root)}{name}", bool(ok), f"{status} {s.results[-1:] or ''} {' | '.join(fails)}; log {log}")]
 
 
 # The programs compared with the host inside Kestrel in make test.

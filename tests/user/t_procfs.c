@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <sys/klog.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 
 #define NOBODY 65534
 
@@ -206,6 +208,85 @@ static void test_prctl_name(void)
     T_ERR("prctl/set-name-efault", prctl(PR_SET_NAME, BAD_KERNEL), EFAULT);
 }
 
+/* Writes text to a /proc/sys file: the count written, or -errno. */
+static long write_setting(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_TRUNC);
+    if (fd < 0)
+        return -errno;
+    long n = write(fd, text, strlen(text));
+    long ret = n < 0 ? -errno : n;
+    close(fd);
+    return ret;
+}
+
+static void sysctl_as_nobody(void *arg)
+{
+    (void)arg;
+    if (setgid(NOBODY) != 0 || setuid(NOBODY) != 0)
+        return;
+    T_ERR("sysctl/nobody-write-hostname-eacces", open("/proc/sys/kernel/hostname", O_WRONLY), EACCES);
+    T_ERR("sysctl/nobody-drop-caches-eacces", open("/proc/sys/vm/drop_caches", O_WRONLY), EACCES);
+}
+
+/* /proc/sys: uname's names as files, and drop_caches with Linux's values and permissions. */
+static void test_sysctl(void)
+{
+    struct utsname u;
+    char buf[128], want[128];
+    uname(&u);
+    slurp("/proc/sys/kernel/ostype", buf, sizeof(buf));
+    snprintf(want, sizeof(want), "%s\n", u.sysname);
+    T_TRUE("sysctl/ostype-is-uname", strcmp(buf, want) == 0);
+    slurp("/proc/sys/kernel/osrelease", buf, sizeof(buf));
+    snprintf(want, sizeof(want), "%s\n", u.release);
+    T_TRUE("sysctl/osrelease-is-uname", strcmp(buf, want) == 0);
+    slurp("/proc/sys/kernel/version", buf, sizeof(buf));
+    snprintf(want, sizeof(want), "%s\n", u.version);
+    T_TRUE("sysctl/version-is-uname", strcmp(buf, want) == 0);
+    slurp("/proc/sys/kernel/hostname", buf, sizeof(buf));
+    snprintf(want, sizeof(want), "%s\n", u.nodename);
+    T_TRUE("sysctl/hostname-is-uname", strcmp(buf, want) == 0);
+    struct stat st;
+    T_TRUE("sysctl/drop-caches-mode",
+           stat("/proc/sys/vm/drop_caches", &st) == 0 && st.st_mode == (S_IFREG | 0200));
+    T_TRUE("sysctl/dir", stat("/proc/sys/vm", &st) == 0 && S_ISDIR(st.st_mode));
+    /* Root has no override here: a write-only setting cannot be read, a read-only one not written. */
+    T_ERR("sysctl/read-drop-caches-eacces", open("/proc/sys/vm/drop_caches", O_RDONLY), EACCES);
+    T_ERR("sysctl/write-ostype-eacces", open("/proc/sys/kernel/ostype", O_WRONLY), EACCES);
+    T_ERR("sysctl/access-w-ostype", access("/proc/sys/kernel/ostype", W_OK), EACCES);
+    /* procfs makes its names itself: creating one fails as the lookup does, with ENOENT. */
+    T_ERR("sysctl/create-enoent", open("/proc/sys/vm/nosuch", O_WRONLY | O_CREAT, 0644), ENOENT);
+    T_ERR("create-in-proc-enoent", open("/proc/nosuch", O_WRONLY | O_CREAT, 0644), ENOENT);
+    T_ERR("create-in-pid-dir-enoent", open("/proc/self/nosuch", O_WRONLY | O_CREAT, 0644), ENOENT);
+    T_ERR("mkdir-in-proc-enoent", mkdir("/proc/nosuch", 0755), ENOENT);
+    T_ERR("mkdir-existing-eexist", mkdir("/proc/sys/kernel/ostype", 0755), EEXIST);
+    T_EQ("sysctl/drop-caches-3", write_setting("/proc/sys/vm/drop_caches", "3\n"), 2);
+    T_EQ("sysctl/drop-caches-1", write_setting("/proc/sys/vm/drop_caches", "1"), 1);
+    T_EQ("sysctl/drop-caches-0", write_setting("/proc/sys/vm/drop_caches", "0"), -EINVAL);
+    T_EQ("sysctl/drop-caches-text", write_setting("/proc/sys/vm/drop_caches", "x"), -EINVAL);
+    T_EQ("sysctl/nobody", run_child(sysctl_as_nobody, NULL), 0);
+}
+
+/* Writing the hostname file renames the host, as sethostname does; it is put back after. On Linux
+ * in a private UTS namespace, so the host keeps its name. */
+static void test_sysctl_hostname(void)
+{
+    struct utsname u, after;
+    uname(&u);
+    if (strcmp(u.sysname, "Linux") == 0 && unshare(CLONE_NEWUTS) != 0) {
+        printf("sysctl/hostname: no UTS namespace here, skipped\n");
+        return;
+    }
+    T_EQ("sysctl/hostname-write", write_setting("/proc/sys/kernel/hostname", "renamed-host\n"), 13);
+    uname(&after);
+    T_TRUE("sysctl/hostname-renames", strcmp(after.nodename, "renamed-host") == 0);
+    char buf[80];
+    slurp("/proc/sys/kernel/hostname", buf, sizeof(buf));
+    T_TRUE("sysctl/hostname-reads-back", strcmp(buf, "renamed-host\n") == 0);
+    T_OK("sysctl/hostname-restore", sethostname(u.nodename, strlen(u.nodename)));
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -217,5 +298,7 @@ int main(int argc, char **argv)
     test_proc_dir();
     test_prctl_name();
     test_syslog();
+    test_sysctl();
+    test_sysctl_hostname();
     return check_done("t_procfs");
 }

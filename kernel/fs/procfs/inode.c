@@ -15,6 +15,7 @@
 enum proc_kind {
     PK_ROOT,   /* /proc */
     PK_ENTRY,  /* a file or link of a table */
+    PK_TABLE,  /* a directory of a table (/proc/sys and below) */
     PK_PID,    /* /proc/[pid] */
     PK_FDDIR,  /* /proc/[pid]/fd */
     PK_FDLINK, /* /proc/[pid]/fd/N */
@@ -26,13 +27,13 @@ struct proc_inode {
     int pid; /* 0 outside /proc/[pid] */
     int fd;
     const struct proc_entry *entry;
+    const struct proc_table *table; /* PK_TABLE: its contents; PK_ENTRY: the table it is in */
 };
 
 /* Numbers: the pid in the high half, what within it in the low half. */
 #define INO_ROOT       1
 #define INO_DIR        1
 #define INO_FDDIR      2
-#define INO_ENTRY(i)   (16 + (i))
 #define INO_FD(fd)     (0x10000ull + (uint64_t)(fd))
 #define INO(pid, what) (((uint64_t)(pid) << 32) | (what))
 #define FD_DIR_NAME    "fd"
@@ -100,19 +101,49 @@ static bool name_is(const char *name, size_t len, const char *s)
     return strlen(s) == len && memcmp(name, s, len) == 0;
 }
 
-static int lookup_table(struct inode *dir, const struct proc_entry *table, size_t count, const char *name,
-                        size_t len, struct inode **out)
+static uint64_t entry_ino(const struct proc_table *t, size_t i)
 {
-    int pid = P(dir)->pid;
-    for (size_t i = 0; i < count; i++) {
-        if (!name_is(name, len, table[i].name))
+    const struct proc_entry *e = &t->entries[i];
+    return e->sub ? e->sub->ino_base - 1 : t->ino_base + i;
+}
+
+/* The inode of a table's directory (its own number, pid 0: /proc/sys is system-wide). */
+static int table_dir(struct super_block *sb, const struct proc_table *t, uint32_t mode, struct inode **out)
+{
+    int err = new_inode(sb, PK_TABLE, 0, t->ino_base - 1, mode, out);
+    if (!err)
+        P(*out)->table = t;
+    return err;
+}
+
+static int lookup_table(struct inode *dir, const struct proc_table *t, const char *name, size_t len,
+                        struct inode **out)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        const struct proc_entry *e = &t->entries[i];
+        if (!name_is(name, len, e->name))
             continue;
-        int err = new_inode(dir->sb, PK_ENTRY, pid, INO_ENTRY(i), table[i].mode, out);
-        if (!err)
-            P(*out)->entry = &table[i];
+        if (e->sub)
+            return table_dir(dir->sb, e->sub, e->mode, out);
+        int err = new_inode(dir->sb, PK_ENTRY, P(dir)->pid, entry_ino(t, i), e->mode, out);
+        if (!err) {
+            P(*out)->entry = e;
+            P(*out)->table = t;
+        }
         return err;
     }
     return -ENOENT;
+}
+
+/* ".." of a table's directory: the directory of its parent table, or /proc. */
+static int table_parent(struct inode *dir, struct inode **out)
+{
+    const struct proc_table *parent = P(dir)->table->parent;
+    if (!parent) {
+        *out = inode_get(dir->sb->root);
+        return 0;
+    }
+    return table_dir(dir->sb, parent, S_IFDIR | 0555, out);
 }
 
 static int proc_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
@@ -128,8 +159,10 @@ static int proc_lookup(struct inode *dir, const char *name, size_t len, struct i
         int pid = parse_number(name, len);
         if (pid > 0)
             return pid_alive(pid) ? new_inode(dir->sb, PK_PID, pid, INO_DIR, S_IFDIR | 0555, out) : -ENOENT;
-        return lookup_table(dir, proc_root_entries, proc_root_count, name, len, out);
+        return lookup_table(dir, &proc_root_table, name, len, out);
     }
+    case PK_TABLE:
+        return dotdot ? table_parent(dir, out) : lookup_table(dir, pi->table, name, len, out);
     case PK_PID:
         if (dotdot) {
             *out = inode_get(dir->sb->root);
@@ -139,7 +172,7 @@ static int proc_lookup(struct inode *dir, const char *name, size_t len, struct i
             return -ENOENT;
         if (name_is(name, len, FD_DIR_NAME))
             return new_inode(dir->sb, PK_FDDIR, pi->pid, INO_FDDIR, S_IFDIR | 0500, out);
-        return lookup_table(dir, proc_pid_entries, proc_pid_count, name, len, out);
+        return lookup_table(dir, &proc_pid_table, name, len, out);
     case PK_FDDIR: {
         if (dotdot)
             return new_inode(dir->sb, PK_PID, pi->pid, INO_DIR, S_IFDIR | 0555, out);
@@ -160,12 +193,11 @@ static int proc_lookup(struct inode *dir, const char *name, size_t len, struct i
 #define TABLE_POS 2
 #define PID_POS   0x100
 
-static int emit_table(struct inode *dir, const struct proc_entry *table, size_t count, uint64_t *pos,
-                      filldir_t emit, void *ctx)
+static int emit_table(struct inode *dir, const struct proc_table *t, uint64_t *pos, filldir_t emit, void *ctx)
 {
-    for (; *pos >= TABLE_POS && *pos < TABLE_POS + count; ++*pos) {
-        const struct proc_entry *e = &table[*pos - TABLE_POS];
-        uint64_t ino = INO(P(dir)->pid, INO_ENTRY(*pos - TABLE_POS));
+    for (; *pos >= TABLE_POS && *pos < TABLE_POS + t->count; ++*pos) {
+        const struct proc_entry *e = &t->entries[*pos - TABLE_POS];
+        uint64_t ino = INO(e->sub ? 0 : P(dir)->pid, entry_ino(t, *pos - TABLE_POS));
         if (!emit(ctx, e->name, strlen(e->name), ino, IFTODT(e->mode), *pos + 1))
             return 1;
     }
@@ -203,7 +235,9 @@ static void emit_pids(uint64_t *pos, filldir_t emit, void *ctx)
 static int proc_readdir(struct inode *dir, uint64_t *pos, filldir_t emit, void *ctx)
 {
     struct proc_inode *pi = P(dir);
-    uint64_t parent_ino = pi->kind == PK_FDDIR ? INO(pi->pid, INO_DIR) : INO_ROOT;
+    uint64_t parent_ino = pi->kind == PK_FDDIR                        ? INO(pi->pid, INO_DIR)
+                          : pi->kind == PK_TABLE && pi->table->parent ? pi->table->parent->ino_base - 1
+                                                                      : INO_ROOT;
     if (*pos == 0) {
         if (!emit(ctx, ".", 1, dir->ino, DT_DIR, 1))
             return 0;
@@ -216,14 +250,16 @@ static int proc_readdir(struct inode *dir, uint64_t *pos, filldir_t emit, void *
     }
     switch (pi->kind) {
     case PK_ROOT:
-        if (emit_table(dir, proc_root_entries, proc_root_count, pos, emit, ctx) == 0)
+        if (emit_table(dir, &proc_root_table, pos, emit, ctx) == 0)
             emit_pids(pos, emit, ctx);
         return 0;
+    case PK_TABLE:
+        emit_table(dir, pi->table, pos, emit, ctx);
+        return 0;
     case PK_PID:
-        if (*pos < TABLE_POS + proc_pid_count &&
-            emit_table(dir, proc_pid_entries, proc_pid_count, pos, emit, ctx))
+        if (*pos < TABLE_POS + proc_pid_table.count && emit_table(dir, &proc_pid_table, pos, emit, ctx))
             return 0;
-        if (*pos == TABLE_POS + proc_pid_count) {
+        if (*pos == TABLE_POS + proc_pid_table.count) {
             if (!emit(ctx, FD_DIR_NAME, 2, INO(pi->pid, INO_FDDIR), DT_DIR, *pos + 1))
                 return 0;
             ++*pos;
@@ -245,8 +281,10 @@ static int generate(struct inode *inode, struct pbuf *b)
         err = proc_fd_link(b, pi->pid, pi->fd);
     else if (S_ISLNK(inode->mode))
         err = pi->entry->link(b, pi->pid);
-    else
+    else if (pi->entry->show)
         err = pi->entry->show(b, pi->pid);
+    else
+        err = -EACCES; /* a write-only setting (drop_caches): Linux refuses root's read too */
     return err ? err : b->err;
 }
 
@@ -260,6 +298,43 @@ static ssize_t proc_read(struct inode *inode, void *buf, size_t count, uint64_t 
     }
     kfree(b.data);
     return ret;
+}
+
+/* A setting takes the whole write at once; files without one answer as Linux's do. */
+static ssize_t proc_write(struct inode *inode, const void *buf, size_t count, uint64_t pos)
+{
+    (void)pos;
+    const struct proc_entry *e = P(inode)->entry;
+    if (!e || !e->store)
+        return -EIO;
+    int err = e->store(buf, count);
+    return err ? err : (ssize_t)count;
+}
+
+/* The files of /proc/sys have their mode bits checked alone, root included: root cannot read
+ * drop_caches (0200) or write ostype (0444), as on Linux, where open fails with EACCES. */
+static int proc_permission(const struct inode *inode, unsigned mask, const struct cred *c)
+{
+    const struct proc_inode *pi = container_of(inode, const struct proc_inode, vfs);
+    if (pi->kind != PK_ENTRY || !pi->table->sysctl)
+        return cred_permission(c, inode->uid, inode->gid, inode->mode, mask);
+    if (mask & MAY_EXEC)
+        return -EACCES;
+    unsigned bits = c->fsuid == inode->uid         ? inode->mode >> 6
+                    : cred_in_group(c, inode->gid) ? inode->mode >> 3
+                                                   : inode->mode;
+    return (bits & mask & 7) == (mask & 7) ? 0 : -EACCES;
+}
+
+/* O_TRUNC (`echo 3 > drop_caches`) is allowed and changes nothing; the owner and mode are fixed. */
+static int proc_setattr(struct inode *inode, const struct iattr *attr)
+{
+    if (attr->valid & (ATTR_MODE | ATTR_UID | ATTR_GID))
+        return -EPERM;
+    struct iattr times = *attr;
+    times.valid &= ATTR_ATIME | ATTR_MTIME | ATTR_CTIME;
+    inode_apply_attr(inode, &times);
+    return 0;
 }
 
 static ssize_t proc_readlink(struct inode *link, char *buf, size_t size)
@@ -278,6 +353,9 @@ static const struct inode_ops proc_ops = {
     .readdir = proc_readdir,
     .readlink = proc_readlink,
     .read = proc_read,
+    .write = proc_write,
+    .setattr = proc_setattr,
+    .permission = proc_permission,
     .release = proc_release,
 };
 
@@ -299,6 +377,7 @@ static int proc_mount(struct block_device *bd, unsigned long flags, const char *
     super_init(sb);
     sb->ops = &proc_super_ops;
     sb->magic = PROC_SUPER_MAGIC;
+    sb->fixed_names = true;
     int err = new_inode(sb, PK_ROOT, 0, INO_ROOT, S_IFDIR | 0555, &sb->root);
     if (err) {
         kfree(sb);

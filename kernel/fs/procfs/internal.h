@@ -15,18 +15,35 @@ void pb_printf(struct pbuf *b, const char *fmt, ...) __printf(2, 3);
 void pb_putn(struct pbuf *b, const char *s, size_t n);
 
 /* One name in a procfs directory. Files generate their whole text at each read (show); symlinks
- * generate their target (link); the pid is 0 outside /proc/[pid]. Both return 0 or an errno. */
+ * generate their target (link); the pid is 0 outside /proc/[pid]. Both return 0 or an errno.
+ * Writable files (the /proc/sys settings) take what is written, whole, in store: 0 or an errno.
+ * A directory's contents are another table (sub). */
+struct proc_table;
 struct proc_entry {
     const char *name;
     uint32_t mode;
     int (*show)(struct pbuf *b, int pid);
     int (*link)(struct pbuf *b, int pid);
+    int (*store)(const char *text, size_t len);
+    const struct proc_table *sub;
+};
+
+/* The entries of one directory. Entry i's inode number is ino_base + i; a subdirectory's own
+ * number is its table's ino_base - 1, so numbers stay fixed across lookups (getcwd relies on it).
+ * parent is NULL for the tables of /proc itself and of /proc/[pid]. */
+struct proc_table {
+    const struct proc_entry *entries;
+    size_t count;
+    uint64_t ino_base;
+    const struct proc_table *parent;
+    bool sysctl; /* /proc/sys: root has no override on the files' mode bits */
 };
 
 extern const struct proc_entry proc_root_entries[];
-extern const size_t proc_root_count;
+extern const struct proc_table proc_root_table;
 extern const struct proc_entry proc_pid_entries[];
-extern const size_t proc_pid_count;
+extern const struct proc_table proc_pid_table;
+extern const struct proc_table proc_sys_table; /* /proc/sys (sysctl.c) */
 
 /* What a per-pid file needs of a process, copied under the process tree lock so that the
  * process may exit meanwhile. References (mm, files, cwd, root) are taken only when asked. */

@@ -415,15 +415,15 @@ static int link_root(struct pbuf *b, int pid)
 }
 
 const struct proc_entry proc_pid_entries[] = {
-    {"stat", S_IFREG | 0444, show_stat, NULL},
-    {"status", S_IFREG | 0444, show_status, NULL},
-    {"cmdline", S_IFREG | 0444, show_cmdline, NULL},
-    {"comm", S_IFREG | 0444, show_comm, NULL},
-    {"environ", S_IFREG | 0400, show_environ, NULL},
-    {"maps", S_IFREG | 0444, show_maps, NULL},
-    {"mounts", S_IFREG | 0444, proc_show_mounts, NULL},
-    {"exe", S_IFLNK | 0777, NULL, link_exe},
-    {"cwd", S_IFLNK | 0777, NULL, link_cwd},
-    {"root", S_IFLNK | 0777, NULL, link_root},
+    {"stat", S_IFREG | 0444, .show = show_stat},
+    {"status", S_IFREG | 0444, .show = show_status},
+    {"cmdline", S_IFREG | 0444, .show = show_cmdline},
+    {"comm", S_IFREG | 0444, .show = show_comm},
+    {"environ", S_IFREG | 0400, .show = show_environ},
+    {"maps", S_IFREG | 0444, .show = show_maps},
+    {"mounts", S_IFREG | 0444, .show = proc_show_mounts},
+    {"exe", S_IFLNK | 0777, .link = link_exe},
+    {"cwd", S_IFLNK | 0777, .link = link_cwd},
+    {"root", S_IFLNK | 0777, .link = link_root},
 };
-const size_t proc_pid_count = ARRAY_SIZE(proc_pid_entries);
+const struct proc_table proc_pid_table = {proc_pid_entries, ARRAY_SIZE(proc_pid_entries), 16, NULL, false};

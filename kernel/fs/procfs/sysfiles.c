@@ -1,9 +1,11 @@
 /* The files at the top of /proc: the system as a whole (memory, CPU, time, load, mounts), in the
  * layouts Linux gives them, since tools like free, top and uptime parse them. */
 #include <arch/cpu.h>
+#include <kestrel/bcache.h>
 #include <kestrel/clock.h>
 #include <kestrel/cmdline.h>
 #include <kestrel/page.h>
+#include <kestrel/pagecache.h>
 #include <kestrel/process.h>
 #include <kestrel/sched.h>
 #include <kestrel/spinlock.h>
@@ -21,16 +23,19 @@ static uint64_t ticks_to_user_hz(uint64_t ticks)
     return ticks * USER_HZ / TICK_HZ;
 }
 
+/* Cached is the page cache plus tmpfs's own pages (Linux counts shmem there too); Buffers the
+ * buffer cache's blocks; MemAvailable adds to the free pages what drop_caches could free now. */
 static int show_meminfo(struct pbuf *b, int pid)
 {
     (void)pid;
     uint64_t total = pmm_total_pages(), free = pmm_free_pages(), shmem = tmpfs_mounted_pages();
+    uint64_t cached = pagecache_pages() + shmem, buffers_kb = bcache_total_bytes() / 1024;
+    uint64_t available_kb = KB(free + pagecache_clean_pages()) + bcache_clean_bytes() / 1024;
     pb_printf(b, "MemTotal:       %8llu kB\n", KB(total));
     pb_printf(b, "MemFree:        %8llu kB\n", KB(free));
-    /* Nothing is reclaimable: tmpfs pages live as long as their files. */
-    pb_printf(b, "MemAvailable:   %8llu kB\n", KB(free));
-    pb_printf(b, "Buffers:        %8llu kB\n", 0ull);
-    pb_printf(b, "Cached:         %8llu kB\n", KB(shmem));
+    pb_printf(b, "MemAvailable:   %8llu kB\n", (unsigned long long)available_kb);
+    pb_printf(b, "Buffers:        %8llu kB\n", (unsigned long long)buffers_kb);
+    pb_printf(b, "Cached:         %8llu kB\n", KB(cached));
     pb_printf(b, "SwapCached:     %8llu kB\n", 0ull);
     pb_printf(b, "Shmem:          %8llu kB\n", KB(shmem));
     pb_printf(b, "SReclaimable:   %8llu kB\n", 0ull);
@@ -185,15 +190,16 @@ static int link_mounts(struct pbuf *b, int pid)
 }
 
 const struct proc_entry proc_root_entries[] = {
-    {"meminfo", S_IFREG | 0444, show_meminfo, NULL},
-    {"cpuinfo", S_IFREG | 0444, show_cpuinfo, NULL},
-    {"uptime", S_IFREG | 0444, show_uptime, NULL},
-    {"loadavg", S_IFREG | 0444, show_loadavg, NULL},
-    {"stat", S_IFREG | 0444, show_stat, NULL},
-    {"version", S_IFREG | 0444, show_version, NULL},
-    {"filesystems", S_IFREG | 0444, show_filesystems, NULL},
-    {"cmdline", S_IFREG | 0444, show_cmdline, NULL},
-    {"mounts", S_IFLNK | 0777, NULL, link_mounts},
-    {"self", S_IFLNK | 0777, NULL, link_self},
+    {"meminfo", S_IFREG | 0444, .show = show_meminfo},
+    {"cpuinfo", S_IFREG | 0444, .show = show_cpuinfo},
+    {"uptime", S_IFREG | 0444, .show = show_uptime},
+    {"loadavg", S_IFREG | 0444, .show = show_loadavg},
+    {"stat", S_IFREG | 0444, .show = show_stat},
+    {"version", S_IFREG | 0444, .show = show_version},
+    {"filesystems", S_IFREG | 0444, .show = show_filesystems},
+    {"cmdline", S_IFREG | 0444, .show = show_cmdline},
+    {"mounts", S_IFLNK | 0777, .link = link_mounts},
+    {"self", S_IFLNK | 0777, .link = link_self},
+    {"sys", S_IFDIR | 0555, .sub = &proc_sys_table},
 };
-const size_t proc_root_count = ARRAY_SIZE(proc_root_entries);
+const struct proc_table proc_root_table = {proc_root_entries, ARRAY_SIZE(proc_root_entries), 16, NULL, false};

@@ -46,3 +46,9 @@ int bcache_sync(struct bcache *bc);
 bool bcache_contains(struct bcache *bc, uint64_t blockno);
 /* Blocks in memory now (referenced or not), for tests of the bound. */
 uint32_t bcache_count(const struct bcache *bc);
+
+/* Over every cache: frees the clean blocks nobody references (drop_caches) and returns how many;
+ * the bytes of block data held, and of those the ones that could be dropped (/proc/meminfo). */
+size_t bcache_drop_clean(void);
+uint64_t bcache_total_bytes(void);
+uint64_t bcache_clean_bytes(void);

@@ -60,6 +60,7 @@ struct super_block {
     struct block_device *bdev; /* the device it lives on, NULL for memory filesystems */
     unsigned long magic;       /* statfs's f_type: EXT2_SUPER_MAGIC, MSDOS_SUPER_MAGIC... */
     bool readonly;             /* mounted MS_RDONLY: writes give EROFS */
+    bool fixed_names;          /* names come from the filesystem alone (procfs): creating one is ENOENT */
     void *fs_info;             /* the filesystem's own per-mount state */
 };
 
@@ -119,6 +120,7 @@ typedef bool (*filldir_t)(void *ctx, const char *name, size_t len, uint64_t ino,
  * that a name being created does not exist yet, that a directory is not moved below itself.
  * Names are not NUL-terminated. Every function returns 0 or a negative errno unless it says
  * otherwise; an inode handed back through an out pointer carries a reference. */
+struct cred;
 struct inode_ops {
     /* Directories. lookup must also answer ".." (the root answers with itself). */
     int (*lookup)(struct inode *dir, const char *name, size_t len, struct inode **out);
@@ -145,6 +147,10 @@ struct inode_ops {
     ssize_t (*read)(struct inode *inode, void *buf, size_t count, uint64_t pos);
     ssize_t (*write)(struct inode *inode, const void *buf, size_t count, uint64_t pos);
     int (*truncate)(struct inode *inode, uint64_t size);
+
+    /* Access checks (MAY_* in mask) for the caller c: 0 or -EACCES. NULL: the mode bits with
+     * root's override (cred_permission); procfs's settings check the bits alone, as Linux's do. */
+    int (*permission)(const struct inode *inode, unsigned mask, const struct cred *c);
 
     /* Attributes. getattr may be NULL: the VFS then fills struct stat from the inode. */
     int (*getattr)(struct inode *inode, struct stat *st);
@@ -188,7 +194,6 @@ void super_init(struct super_block *sb);
 /* Permission checks (kernel/fs/permission.c). The VFS asks vfs_cred() who is calling; the kernel
  * installs a source giving the current process's credentials, and NULL (no source, a kernel
  * thread) means root. mask is MAY_READ, MAY_WRITE, MAY_EXEC or a combination: 0 or -EACCES. */
-struct cred;
 #define MAY_EXEC  1u
 #define MAY_WRITE 2u
 #define MAY_READ  4u

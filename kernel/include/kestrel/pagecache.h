@@ -44,6 +44,10 @@ size_t pagecache_shrink(size_t want);
 void pagecache_reclaim_init(void);
 /* Pages in the cache (all inodes). */
 size_t pagecache_pages(void);
+/* drop_caches: frees every clean page no mapping uses; the number freed. And how many such pages
+ * there are now (/proc/meminfo's MemAvailable counts them). */
+size_t pagecache_drop_clean(void);
+size_t pagecache_clean_pages(void);
 
 /* The pages themselves (kernel/mm/filepage.c; tests/host/kshim.c on the host): zeroed, counted
  * like user pages, so a mapping's reference keeps a page alive after the cache let it go. */

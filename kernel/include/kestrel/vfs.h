@@ -123,3 +123,7 @@ int vfs_utimens(struct inode *cwd, const char *path, const struct vfs_timespec t
 /* fchown(2) and futimens(2): the same on an open file. */
 int vfs_fchown(struct file *f, uint32_t uid, uint32_t gid);
 int vfs_futimens(struct file *f, const struct vfs_timespec times[2]);
+
+/* Frees clean cached data: what 1 (file data), 2 (empty slabs) or 3 (both), as Linux's
+ * /proc/sys/vm/drop_caches; -EINVAL otherwise. The caller holds the VFS lock. */
+int vfs_drop_caches(unsigned what);
