@@ -12,6 +12,7 @@
 struct shim {
     int fd;
     unsigned long written;
+    unsigned long read_requests;
 };
 
 int blkshim_open(const char *path, struct block_device *bd)
@@ -49,6 +50,11 @@ unsigned long blkshim_sectors_written(const struct block_device *bd)
     return ((const struct shim *)bd->driver)->written;
 }
 
+unsigned long blkshim_read_requests(const struct block_device *bd)
+{
+    return ((const struct shim *)bd->driver)->read_requests;
+}
+
 static int transfer(struct block_device *bd, bool write, uint64_t sector, void *buf, uint32_t count)
 {
     struct shim *s = bd->driver;
@@ -61,6 +67,8 @@ static int transfer(struct block_device *bd, bool write, uint64_t sector, void *
         return -EIO;
     if (write)
         s->written += count;
+    else
+        s->read_requests++;
     return 0;
 }
 

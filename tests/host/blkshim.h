@@ -6,8 +6,9 @@
 /* Opens the image read-write as bd (named "img", dev 8:0); 0 or -errno. */
 int blkshim_open(const char *path, struct block_device *bd);
 void blkshim_close(struct block_device *bd);
-/* Sectors written through bd since it was opened. */
+/* Sectors written through bd since it was opened, and read requests made. */
 unsigned long blkshim_sectors_written(const struct block_device *bd);
+unsigned long blkshim_read_requests(const struct block_device *bd);
 
 /* Host commands for the image tests (mke2fs, mkfs.fat, e2fsck, debugfs, mtools): runs the
  * printf-formatted command line with sh; its exit status, or -1 when it did not exit. */

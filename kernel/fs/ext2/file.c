@@ -16,7 +16,7 @@ static uint64_t max_file_size(struct ext2_fs *fs)
  * request of up to READ_RUN bytes, bypassing the cache (which would take them one block, one
  * device command, at a time and evict the metadata it is there for). A block the cache holds may
  * be dirty there, so a run stops before it. */
-#define READ_RUN (64 * 1024)
+#define READ_RUN (256 * 1024) /* the page cache's largest readahead window */
 
 /* How many blocks from lblk (on disk at blk) form such a run, at most max. */
 static uint32_t run_length(struct inode *inode, struct ext2_fs *fs, uint64_t lblk, uint32_t blk, uint32_t max)
