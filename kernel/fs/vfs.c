@@ -457,6 +457,15 @@ ssize_t vfs_readlink(struct inode *cwd, const char *path, char *buf, size_t size
 
 int vfs_truncate(struct inode *cwd, const char *path, int64_t length)
 {
+    struct inode *inode;
+    int err = vfs_truncate_get(cwd, path, length, &inode);
+    if (!err)
+        inode_put(inode);
+    return err;
+}
+
+int vfs_truncate_get(struct inode *cwd, const char *path, int64_t length, struct inode **out)
+{
     if (length < 0)
         return -EINVAL;
     struct inode *inode;
@@ -471,7 +480,10 @@ int vfs_truncate(struct inode *cwd, const char *path, int64_t length)
         err = vfs_permission(inode, MAY_WRITE);
     if (!err)
         err = vfs_inode_truncate(inode, (uint64_t)length);
-    inode_put(inode);
+    if (err)
+        inode_put(inode);
+    else
+        *out = inode;
     return err;
 }
 

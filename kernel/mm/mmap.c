@@ -5,6 +5,7 @@
 #include <kestrel/kmalloc.h>
 #include <kestrel/mm.h>
 #include <kestrel/pagecache.h>
+#include <kestrel/process.h>
 #include <kestrel/file.h>
 #include <kestrel/vfs.h>
 #include <kestrel/vm.h>
@@ -49,6 +50,7 @@ static struct vma *new_mapping(vaddr_t start, size_t len, int prot, int flags, s
         return NULL;
     if (f) {
         v->file = vfs_file_get(f);
+        __atomic_add_fetch(&f->inode->mmaps, 1, __ATOMIC_RELAXED);
         v->pgoff = off / PAGE_SIZE;
     } else if (shared && !(v->shared = anon_shared_create(len / PAGE_SIZE))) {
         vma_free(v);
@@ -242,6 +244,37 @@ int mm_advise(struct mm *mm, vaddr_t addr, size_t len, int advice)
     err = dontneed_locked(mm, start, end);
     mutex_unlock(&mm->lock);
     return err;
+}
+
+/* The pages of v at file page first_gone and beyond go. A fault there later finds the file too
+ * short and raises SIGBUS (the fault path checks the size under the VFS lock). */
+static void zap_file_tail(struct mm *mm, struct vma *v, uint64_t first_gone)
+{
+    uint64_t pages = (v->end - v->start) / PAGE_SIZE;
+    if (v->pgoff + pages <= first_gone)
+        return;
+    vaddr_t from = v->start + (first_gone > v->pgoff ? (first_gone - v->pgoff) * PAGE_SIZE : 0);
+    uvm_zap_range(mm, v, from, v->end);
+}
+
+/* A fault racing with this cannot leave a stale page behind: it holds its mm's lock from the page
+ * lookup (which sees the new size) to the PTE, and this takes that lock for each mm in turn. */
+void uvm_file_truncated(struct inode *inode, uint64_t size)
+{
+    uint64_t first_gone = (size + PAGE_SIZE - 1) / PAGE_SIZE;
+    int pid = 0;
+    for (struct mm *mm; (mm = process_next_mm(&pid)) != NULL; mm_put(mm)) {
+        mutex_lock(&mm->lock);
+        for (struct vma *v = vma_first(&mm->vmas); v; v = vma_next(v))
+            if (v->file && v->file->inode == inode)
+                zap_file_tail(mm, v, first_gone);
+        mutex_unlock(&mm->lock);
+    }
+}
+
+bool uvm_inode_mapped(const struct inode *inode)
+{
+    return __atomic_load_n(&inode->mmaps, __ATOMIC_RELAXED) != 0;
 }
 
 /* brk: the heap VMA grows or shrinks at its top; it may not come within the guard gap of a stack. */

@@ -181,8 +181,10 @@ void vma_free(struct vma *v)
 {
     if (v->shared)
         anon_shared_put(v->shared);
-    if (v->file)
+    if (v->file) {
+        __atomic_sub_fetch(&v->file->inode->mmaps, 1, __ATOMIC_RELAXED);
         file_put(v->file);
+    }
     kfree(v);
 }
 
@@ -196,8 +198,10 @@ static struct vma *vma_clone(const struct vma *v)
     c->node = (struct rb_node){0};
     if (c->shared)
         anon_shared_get(c->shared);
-    if (c->file)
+    if (c->file) {
         vfs_file_get(c->file);
+        __atomic_add_fetch(&c->file->inode->mmaps, 1, __ATOMIC_RELAXED);
+    }
     return c;
 }
 

@@ -132,6 +132,24 @@ uint64_t process_created_count(void)
     return __atomic_load_n(&processes_created, __ATOMIC_RELAXED);
 }
 
+struct mm *process_next_mm(int *pid)
+{
+    struct process *best = NULL;
+    struct mm *mm = NULL;
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
+    process_for_each(p)
+    {
+        if (p->pid >= *pid && p->mm && (!best || p->pid < best->pid))
+            best = p;
+    }
+    if (best) {
+        mm = mm_get(best->mm); /* exit detaches p->mm under this lock: it is still alive here */
+        *pid = best->pid + 1;
+    }
+    spin_unlock_irqrestore(&process_tree_lock, flags);
+    return mm;
+}
+
 int process_last_pid(void)
 {
     return __atomic_load_n(&last_pid, __ATOMIC_RELAXED);

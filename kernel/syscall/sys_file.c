@@ -7,6 +7,7 @@
 #include <kestrel/pipe.h>
 #include <kestrel/syscall.h>
 #include <kestrel/uaccess.h>
+#include <kestrel/uvm.h>
 #include "sys_file.h"
 
 #define IOV_MAX 1024
@@ -556,6 +557,8 @@ SYSCALL_DEFINE2(ftruncate, int, fd, int64_t, length)
     vfs_lock();
     int err = vfs_ftruncate(f, length);
     vfs_unlock();
+    if (!err && uvm_inode_mapped(f->inode))
+        uvm_file_truncated(f->inode, (uint64_t)length);
     file_put(f);
     return err;
 }

@@ -8,6 +8,7 @@
 #include <kestrel/string.h>
 #include <kestrel/syscall.h>
 #include <kestrel/uaccess.h>
+#include <kestrel/uvm.h>
 #include "sys_file.h"
 
 static long do_openat(int dirfd, const char *upath, int flags, uint32_t mode)
@@ -37,6 +38,8 @@ static long do_openat(int dirfd, const char *upath, int flags, uint32_t mode)
     path_put(&p);
     if (err)
         return err;
+    if ((flags & O_TRUNC) && uvm_inode_mapped(f->inode))
+        uvm_file_truncated(f->inode, 0);
     err = fifo_wait_partner(f);
     if (err) {
         file_put(f);
@@ -527,16 +530,36 @@ SYSCALL_DEFINE3(lchown, const char *, path, uint32_t, uid, uint32_t, gid)
     return do_fchownat(AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW);
 }
 
+struct truncate_arg {
+    int64_t length;
+    struct inode *mapped; /* a reference to the file when mappings must lose their tails */
+};
+
 static int truncate_op(struct inode *base, const char *path, void *arg)
 {
-    return vfs_truncate(base, path, *(int64_t *)arg);
+    struct truncate_arg *a = arg;
+    struct inode *inode;
+    int err = vfs_truncate_get(base, path, a->length, &inode);
+    if (!err && uvm_inode_mapped(inode))
+        a->mapped = inode;
+    else if (!err)
+        inode_put(inode);
+    return err;
 }
 
 SYSCALL_DEFINE2(truncate, const char *, path, int64_t, length)
 {
     if (length < 0)
         return -EINVAL;
-    return with_path(AT_FDCWD, path, false, truncate_op, &length);
+    struct truncate_arg a = {length, NULL};
+    long err = with_path(AT_FDCWD, path, false, truncate_op, &a);
+    if (a.mapped) {
+        uvm_file_truncated(a.mapped, (uint64_t)length); /* without the VFS lock: see uvm.h */
+        vfs_lock();
+        inode_put(a.mapped);
+        vfs_unlock();
+    }
+    return err;
 }
 
 struct utimens_arg {

@@ -88,6 +88,45 @@ static void test_truncate_and_sigbus(void)
     unlink("t");
 }
 
+/* Shrinking a mapped file takes the pages past the new end away from every mapping, shared and
+ * private copies alike: touching them is SIGBUS (ftruncate, truncate and O_TRUNC). The page
+ * holding the new end stays, its tail reading zeroes. */
+static void test_shrink_while_mapped(void)
+{
+    int fd = make_file("s", 'c', 3 * PAGE);
+    char *shared = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    char *priv = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    T_TRUE("shrink/map", shared != MAP_FAILED && priv != MAP_FAILED);
+    T_EQ("shrink/shared-before", shared[2 * PAGE], 'c');
+    priv[2 * PAGE] = 'p'; /* a private copy of the last page */
+    T_EQ("shrink/private-copy", priv[2 * PAGE], 'p');
+    T_EQ("shrink/private-read", priv[PAGE + 8], 'c');
+    T_OK("shrink/ftruncate", ftruncate(fd, PAGE + 100));
+    T_EQ("shrink/shared-kept", shared[PAGE + 99], 'c');
+    T_EQ("shrink/shared-tail-zero", shared[PAGE + 100], 0);
+    int st = run_child(touch_page, shared + 2 * PAGE);
+    T_TRUE("shrink/shared-sigbus", WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS);
+    st = run_child(touch_page, priv + 2 * PAGE);
+    T_TRUE("shrink/private-copy-sigbus", WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS);
+    T_OK("shrink/truncate-path", truncate("s", 10));
+    st = run_child(touch_page, shared + PAGE);
+    T_TRUE("shrink/truncate-sigbus", WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS);
+    T_EQ("shrink/first-page-kept", shared[9], 'c');
+    int fd2 = open("s", O_RDWR | O_TRUNC);
+    T_TRUE("shrink/o-trunc", fd2 >= 0);
+    st = run_child(touch_page, shared);
+    T_TRUE("shrink/o-trunc-sigbus", WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS);
+    /* Growing the file again brings back zero-filled pages, never the old contents. */
+    T_OK("shrink/regrow", ftruncate(fd, 2 * PAGE));
+    T_EQ("shrink/regrow-zero", shared[PAGE + 5], 0);
+    T_EQ("shrink/regrow-private-zero", priv[PAGE + 5], 0);
+    munmap(shared, 3 * PAGE);
+    munmap(priv, 3 * PAGE);
+    close(fd2);
+    close(fd);
+    unlink("s");
+}
+
 static void test_private(void)
 {
     int fd = make_file("p", 'c', PAGE);
@@ -190,6 +229,7 @@ int main(int argc, char **argv)
     }
     test_shared_store_and_write();
     test_truncate_and_sigbus();
+    test_shrink_while_mapped();
     test_private();
     test_unlinked_and_fork();
     test_errors();

@@ -89,6 +89,7 @@ struct inode {
     const struct inode_ops *ops;
     struct pipe *pipe;     /* a FIFO's buffer while it is open (kernel/fs/pipe.c) */
     struct pcache *pcache; /* a regular file's cached pages, NULL when none (kestrel/pagecache.h) */
+    uint32_t mmaps;        /* VMAs mapping the file (kernel/mm, atomic): a truncation unmaps their tails */
 };
 
 /* What setattr changes: a mask of ATTR_* and the new values. */

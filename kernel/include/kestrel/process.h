@@ -130,6 +130,10 @@ int process_last_pid(void);
 uint64_t process_created_count(void);
 /* The process the running thread belongs to, or NULL for a kernel thread. */
 struct process *current_process(void);
+/* For a walk over every address space that may sleep: the mm of the lowest-numbered process with
+ * pid >= *pid that has one, with a reference (mm_put it), *pid moved past that process; NULL at the
+ * end. A process created during the walk may be missed; one that exits keeps its mm alive here. */
+struct mm *process_next_mm(int *pid);
 /* Finds a live or zombie process by pid; NULL when none. Caller holds process_tree_lock. */
 struct process *process_find(int pid);
 /* Finds the thread with id tid in process tgid (-1: in any process); NULL when none. Caller holds

@@ -9,6 +9,7 @@
 
 struct elf_info;
 struct file;
+struct inode;
 struct vm_space;
 
 /* The layout, as Linux x86-64 lays out a process with address randomization off (setarch -R), so
@@ -93,6 +94,13 @@ int mm_remap(struct mm *mm, vaddr_t old_addr, size_t old_len, size_t new_len, in
              vaddr_t *out);
 /* madvise(2): MADV_DONTNEED drops private pages (the next touch sees zeroes, or the file again). */
 int mm_advise(struct mm *mm, vaddr_t addr, size_t len, int advice);
+/* The file shrank to size: every mapping of it, in every address space, loses its pages past the
+ * page holding the new end (private copies too), so touching them is SIGBUS, as on Linux. Called
+ * after the truncation, without the VFS lock (each mm's lock is taken, and faults take an mm's lock
+ * before the VFS's); the caller holds a reference to the inode. */
+void uvm_file_truncated(struct inode *inode, uint64_t size);
+/* Whether any VMA maps the file now (worth calling uvm_file_truncated). */
+bool uvm_inode_mapped(const struct inode *inode);
 /* Whether [addr, addr + len) lies wholly inside VMAs (msync, mincore). */
 bool mm_range_mapped(struct mm *mm, vaddr_t addr, size_t len);
 /* msync: writes back the dirty page-cache pages of the shared file mappings in [addr, addr + len)

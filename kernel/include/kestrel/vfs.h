@@ -115,6 +115,8 @@ int vfs_symlink(const char *target, struct inode *cwd, const char *linkpath);
 /* Copies at most size bytes of the link's target, without a NUL; returns the count. */
 ssize_t vfs_readlink(struct inode *cwd, const char *path, char *buf, size_t size);
 int vfs_truncate(struct inode *cwd, const char *path, int64_t length);
+/* vfs_truncate that hands back the file (a reference) when it succeeds. */
+int vfs_truncate_get(struct inode *cwd, const char *path, int64_t length, struct inode **out);
 int vfs_chmod(struct inode *cwd, const char *path, uint32_t mode);
 /* fchownat(2): an id of (uint32_t)-1 is left alone; flags: AT_SYMLINK_NOFOLLOW. */
 int vfs_chown(struct inode *cwd, const char *path, uint32_t uid, uint32_t gid, int flags);
