@@ -229,24 +229,24 @@ static void sysctl_as_nobody(void *arg)
     T_ERR("sysctl/nobody-drop-caches-eacces", open("/proc/sys/vm/drop_caches", O_WRONLY), EACCES);
 }
 
+/* Whether the file holds line and a newline, nothing else. */
+static bool file_is_line(const char *path, const char *line)
+{
+    char buf[128], want[128];
+    slurp(path, buf, sizeof(buf));
+    snprintf(want, sizeof(want), "%s\n", line);
+    return strcmp(buf, want) == 0;
+}
+
 /* /proc/sys: uname's names as files, and drop_caches with Linux's values and permissions. */
 static void test_sysctl(void)
 {
     struct utsname u;
-    char buf[128], want[128];
     uname(&u);
-    slurp("/proc/sys/kernel/ostype", buf, sizeof(buf));
-    snprintf(want, sizeof(want), "%s\n", u.sysname);
-    T_TRUE("sysctl/ostype-is-uname", strcmp(buf, want) == 0);
-    slurp("/proc/sys/kernel/osrelease", buf, sizeof(buf));
-    snprintf(want, sizeof(want), "%s\n", u.release);
-    T_TRUE("sysctl/osrelease-is-uname", strcmp(buf, want) == 0);
-    slurp("/proc/sys/kernel/version", buf, sizeof(buf));
-    snprintf(want, sizeof(want), "%s\n", u.version);
-    T_TRUE("sysctl/version-is-uname", strcmp(buf, want) == 0);
-    slurp("/proc/sys/kernel/hostname", buf, sizeof(buf));
-    snprintf(want, sizeof(want), "%s\n", u.nodename);
-    T_TRUE("sysctl/hostname-is-uname", strcmp(buf, want) == 0);
+    T_TRUE("sysctl/ostype-is-uname", file_is_line("/proc/sys/kernel/ostype", u.sysname));
+    T_TRUE("sysctl/osrelease-is-uname", file_is_line("/proc/sys/kernel/osrelease", u.release));
+    T_TRUE("sysctl/version-is-uname", file_is_line("/proc/sys/kernel/version", u.version));
+    T_TRUE("sysctl/hostname-is-uname", file_is_line("/proc/sys/kernel/hostname", u.nodename));
     struct stat st;
     T_TRUE("sysctl/drop-caches-mode",
            stat("/proc/sys/vm/drop_caches", &st) == 0 && st.st_mode == (S_IFREG | 0200));
