@@ -10,6 +10,7 @@
 #include <sys/klog.h>
 #include <sys/prctl.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
@@ -287,6 +288,57 @@ static void test_sysctl_hostname(void)
     T_OK("sysctl/hostname-restore", sethostname(u.nodename, strlen(u.nodename)));
 }
 
+/* /proc/self/limits shows getrlimit's values in Linux's table, one row per resource in order. */
+static bool limits_match(void)
+{
+    static char buf[4096];
+    if (slurp("/proc/self/limits", buf, sizeof(buf)) <= 0 || strncmp(buf, "Limit ", 6) != 0)
+        return false;
+    char *line = strchr(buf, '\n');
+    for (int r = 0; r < 16; r++) {
+        if (!line || strlen(line) < 1 + 25 + 42)
+            return false;
+        line++;
+        struct rlimit lim;
+        char want[64];
+        getrlimit(r, &lim);
+        char soft[24], hard[24];
+        snprintf(soft, sizeof(soft), lim.rlim_cur == RLIM_INFINITY ? "unlimited" : "%llu",
+                 (unsigned long long)lim.rlim_cur);
+        snprintf(hard, sizeof(hard), lim.rlim_max == RLIM_INFINITY ? "unlimited" : "%llu",
+                 (unsigned long long)lim.rlim_max);
+        snprintf(want, sizeof(want), "%-20s %-20s ", soft, hard);
+        if (strncmp(line + 26, want, strlen(want)) != 0)
+            return false;
+        line = strchr(line, '\n');
+    }
+    return line && line[1] == '\0';
+}
+
+static void limits_child(void *arg)
+{
+    (void)arg;
+    struct rlimit lim = {77, 99};
+    T_OK("limits/setrlimit", setrlimit(RLIMIT_NOFILE, &lim));
+    T_TRUE("limits/changed", limits_match());
+}
+
+/* statm's sizes are status's, in pages. */
+static void test_limits_statm(void)
+{
+    T_TRUE("limits/table", limits_match());
+    T_EQ("limits/child", run_child(limits_child, NULL), 0);
+    char statm[128], status[2048];
+    slurp("/proc/self/statm", statm, sizeof(statm));
+    slurp("/proc/self/status", status, sizeof(status));
+    unsigned long size = 0, resident = 0, shared, text = 0, vmsize = 0;
+    T_EQ("statm/fields", sscanf(statm, "%lu %lu %lu %lu", &size, &resident, &shared, &text), 4);
+    const char *v = strstr(status, "VmSize:");
+    T_TRUE("statm/size-is-vmsize", v && sscanf(v, "VmSize: %lu kB", &vmsize) == 1 && vmsize == size * 4);
+    T_TRUE("statm/resident-within-size", resident > 0 && resident <= size);
+    T_TRUE("statm/text", text > 0 && text < size);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -299,6 +351,7 @@ int main(int argc, char **argv)
     test_prctl_name();
     test_syslog();
     test_sysctl();
+    test_limits_statm();
     test_sysctl_hostname();
     return check_done("t_procfs");
 }

@@ -2,6 +2,7 @@
  * the snapshot of a process that per-pid files are generated from. */
 #pragma once
 #include <kestrel/cred.h>
+#include <kestrel/process.h>
 #include <kestrel/fs.h>
 #include <kestrel/types.h>
 
@@ -57,6 +58,7 @@ struct proc_snap {
     uint64_t start_ns, cpu_ns, child_cpu_ns;
     uint64_t user_ticks, system_ticks;
     uint64_t sigpending, sigmask;
+    struct rlimit64 rlimits[RLIMIT_COUNT];
     struct mm *mm;
     struct inode *cwd, *root;
 };
@@ -79,6 +81,8 @@ int proc_fd_link(struct pbuf *b, int pid, int fd);
 bool proc_fd_exists(int pid, int fd);
 /* Emits the descriptors of pid from readdir position *pos on (2 + fd). */
 int proc_fd_readdir(int pid, uint64_t *pos, uint64_t ino_base, filldir_t emit, void *ctx);
+/* /proc/[pid]/limits (limits.c). */
+int proc_show_limits(struct pbuf *b, int pid);
 /* The /proc/mounts text as process pid sees it. */
 int proc_show_mounts(struct pbuf *b, int pid);
 /* The path of directory dir as the reading process sees it (from its root). */

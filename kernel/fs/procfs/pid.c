@@ -4,6 +4,7 @@
 #include <kestrel/file.h>
 #include <kestrel/mutex.h>
 #include <kestrel/kmalloc.h>
+#include <kestrel/mm.h>
 #include <kestrel/mount.h>
 #include <kestrel/process.h>
 #include <kestrel/sched.h>
@@ -82,6 +83,7 @@ int proc_snapshot(int pid, unsigned what, struct proc_snap *s)
         s->child_cpu_ns = p->cutime_ns + p->cstime_ns;
         s->user_ticks = __atomic_load_n(&p->user_ticks, __ATOMIC_RELAXED);
         s->system_ticks = __atomic_load_n(&p->system_ticks, __ATOMIC_RELAXED);
+        memcpy(s->rlimits, p->rlimits, sizeof(s->rlimits));
         take_refs(p, what, s);
     }
     spin_unlock_irqrestore(&process_tree_lock, flags);
@@ -144,6 +146,7 @@ void proc_snap_release(struct proc_snap *s)
 /* Virtual size (bytes) and the address-space layout, read under the mm's own lock. */
 struct mm_info {
     uint64_t vsize, rss_pages;
+    uint64_t data_bytes; /* private writable mappings, the stack included (Linux's data_vm + stack_vm) */
     uint64_t start_code, end_code, start_data, end_data, start_brk, brk, stack_top;
     uint64_t arg_start, arg_end, env_start, env_end;
 };
@@ -169,8 +172,11 @@ static void mm_info(struct mm *mm, struct mm_info *i)
     if (!mm)
         return;
     mm_lock_outside_vfs(mm);
-    for (struct vma *v = vma_first(&mm->vmas); v; v = vma_next(v))
+    for (struct vma *v = vma_first(&mm->vmas); v; v = vma_next(v)) {
         i->vsize += v->end - v->start;
+        if ((v->prot & PROT_WRITE) && !(v->flags & (VMA_SHARED | VMA_FILE_SHARED)))
+            i->data_bytes += v->end - v->start;
+    }
     i->rss_pages = mm->rss;
     i->start_code = mm->start_code;
     i->end_code = mm->end_code;
@@ -266,6 +272,25 @@ static int show_status(struct pbuf *b, int pid)
         pb_printf(b, "VmSize:\t%8llu kB\nVmRSS:\t%8llu kB\n", (unsigned long long)(m.vsize / 1024),
                   (unsigned long long)(m.rss_pages * 4));
     pb_printf(b, "Threads:\t%d\n", s.nthreads);
+    proc_snap_release(&s);
+    return 0;
+}
+
+/* Sizes in pages: total, resident, shared (file pages are not counted apart: 0), text, library
+ * (0 since Linux 2.6), data plus stack, dirty (0 since 2.6). */
+static int show_statm(struct pbuf *b, int pid)
+{
+    struct proc_snap s;
+    int err = proc_snapshot(pid, SNAP_MM, &s);
+    if (err)
+        return err;
+    struct mm_info m;
+    mm_info(s.mm, &m);
+    uint64_t text =
+        m.end_code > m.start_code ? (ALIGN_UP(m.end_code, PAGE_SIZE) - m.start_code) / PAGE_SIZE : 0;
+    pb_printf(b, "%llu %llu 0 %llu 0 %llu 0\n", (unsigned long long)(m.vsize / PAGE_SIZE),
+              (unsigned long long)m.rss_pages, (unsigned long long)text,
+              (unsigned long long)(m.data_bytes / PAGE_SIZE));
     proc_snap_release(&s);
     return 0;
 }
@@ -417,6 +442,8 @@ static int link_root(struct pbuf *b, int pid)
 const struct proc_entry proc_pid_entries[] = {
     {"stat", S_IFREG | 0444, .show = show_stat},
     {"status", S_IFREG | 0444, .show = show_status},
+    {"statm", S_IFREG | 0444, .show = show_statm},
+    {"limits", S_IFREG | 0444, .show = proc_show_limits},
     {"cmdline", S_IFREG | 0444, .show = show_cmdline},
     {"comm", S_IFREG | 0444, .show = show_comm},
     {"environ", S_IFREG | 0400, .show = show_environ},
