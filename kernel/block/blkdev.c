@@ -9,6 +9,7 @@
 #include <kestrel/page.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
+#include <kestrel/process.h>
 #include <kestrel/string.h>
 
 /* Protects the list. Devices are only ever added, so a pointer read from it stays valid. */
@@ -78,7 +79,10 @@ static int block_rw(struct block_device *bd, bool write, uint64_t sector, void *
 
 int block_read(struct block_device *bd, uint64_t sector, void *buf, uint32_t count)
 {
-    return block_rw(bd, false, sector, buf, count);
+    int err = block_rw(bd, false, sector, buf, count);
+    if (!err)
+        io_account_disk_read((size_t)count * SECTOR_SIZE);
+    return err;
 }
 
 int block_write(struct block_device *bd, uint64_t sector, const void *buf, uint32_t count)

@@ -5,6 +5,7 @@
 #include <kestrel/kmalloc.h>
 #include <kestrel/mount.h>
 #include <kestrel/pipe.h>
+#include <kestrel/process.h>
 #include <kestrel/syscall.h>
 #include <kestrel/uaccess.h>
 #include <kestrel/uvm.h>
@@ -53,6 +54,8 @@ static ssize_t write_piece(struct file *f, const void *buf, size_t n, int64_t po
     vfs_lock();
     ssize_t r = pos >= 0 ? vfs_pwrite(f, buf, n, pos) : vfs_write(f, buf, n);
     vfs_unlock();
+    if (r > 0 && f->inode->sb->bdev)
+        io_account_file_write((size_t)r);
     return r;
 }
 
@@ -131,6 +134,7 @@ static long do_read(int fd, char *buf, size_t count, int64_t pos)
         return -EBADF;
     bool more = false;
     ssize_t r = file_read_user(f, buf, count, pos, &more);
+    io_account_call(false, r);
     file_put(f);
     return r;
 }
@@ -141,6 +145,7 @@ static long do_write(int fd, const char *buf, size_t count, int64_t pos)
     if (!f)
         return -EBADF;
     ssize_t r = file_write_user(f, buf, count, pos);
+    io_account_call(true, r);
     file_put(f);
     return r;
 }
@@ -242,6 +247,7 @@ static long do_readv(int fd, const void *uiov, int iovcnt, int64_t pos, bool wri
     }
     if (iovcnt == 0 || done == 0) /* still check the access mode for an empty vector */
         err = err ? err : (write ? file_writable(f) : file_readable(f)) ? 0 : -EBADF;
+    io_account_call(write, done ? (long)done : err);
     kfree(iov);
     file_put(f);
     return done ? (long)done : err;
@@ -686,6 +692,8 @@ SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, int64_t *, uoffset, size_t, c
     }
     if (!r) {
         r = do_sendfile(out, in, uoffset ? &pos : NULL, count);
+        io_account_call(false, r);
+        io_account_call(true, r);
         if (uoffset && r >= 0 && copy_to_user(uoffset, &pos, sizeof(pos)))
             r = -EFAULT;
     }

@@ -28,6 +28,8 @@ struct proc_inode {
     int fd;
     const struct proc_entry *entry;
     const struct proc_table *table; /* PK_TABLE: its contents; PK_ENTRY: the table it is in */
+    struct pbuf text;               /* the text the last read from position 0 generated */
+    bool have_text;
 };
 
 /* Numbers: the pid in the high half, what within it in the low half. */
@@ -288,16 +290,30 @@ static int generate(struct inode *inode, struct pbuf *b)
     return err ? err : b->err;
 }
 
+/* A read from position 0 generates the text and keeps it; reads further on continue in that text,
+ * as Linux's seq_file does. Regenerating at every read let a file that changes as it is read
+ * (/proc/self/io counts the read itself) come out as the head of one text and the tail of
+ * another. Each open has an inode of its own (lookup makes one each time), so this is per open. */
 static ssize_t proc_read(struct inode *inode, void *buf, size_t count, uint64_t pos)
 {
-    struct pbuf b = {0};
-    ssize_t ret = generate(inode, &b);
-    if (ret == 0 && pos < b.len) {
-        ret = (ssize_t)MIN(count, b.len - pos);
-        memcpy(buf, b.data + pos, (size_t)ret);
+    struct proc_inode *pi = P(inode);
+    if (pos == 0 || !pi->have_text) {
+        kfree(pi->text.data);
+        pi->text = (struct pbuf){0};
+        pi->have_text = false;
+        int err = generate(inode, &pi->text);
+        if (err) {
+            kfree(pi->text.data);
+            pi->text = (struct pbuf){0};
+            return err;
+        }
+        pi->have_text = true;
     }
-    kfree(b.data);
-    return ret;
+    if (pos >= pi->text.len)
+        return 0;
+    size_t n = (size_t)MIN((uint64_t)count, pi->text.len - pos);
+    memcpy(buf, pi->text.data + pos, n);
+    return (ssize_t)n;
 }
 
 /* A setting takes the whole write at once; files without one answer as Linux's do. */
@@ -345,6 +361,7 @@ static ssize_t proc_readlink(struct inode *link, char *buf, size_t size)
 static void proc_release(struct inode *inode)
 {
     inode->sb->live_inodes--;
+    kfree(P(inode)->text.data);
     kfree(P(inode));
 }
 

@@ -59,6 +59,7 @@ struct proc_snap {
     uint64_t user_ticks, system_ticks;
     uint64_t sigpending, sigmask;
     struct rlimit64 rlimits[RLIMIT_COUNT];
+    struct process_io io;
     struct mm *mm;
     struct inode *cwd, *root;
 };
@@ -81,8 +82,9 @@ int proc_fd_link(struct pbuf *b, int pid, int fd);
 bool proc_fd_exists(int pid, int fd);
 /* Emits the descriptors of pid from readdir position *pos on (2 + fd). */
 int proc_fd_readdir(int pid, uint64_t *pos, uint64_t ino_base, filldir_t emit, void *ctx);
-/* /proc/[pid]/limits (limits.c). */
+/* /proc/[pid]/limits and io (resources.c). */
 int proc_show_limits(struct pbuf *b, int pid);
+int proc_show_io(struct pbuf *b, int pid);
 /* The /proc/mounts text as process pid sees it. */
 int proc_show_mounts(struct pbuf *b, int pid);
 /* The path of directory dir as the reading process sees it (from its root). */

@@ -34,6 +34,19 @@ struct rlimit64 {
     uint64_t cur, max;
 };
 
+/* I/O accounting, /proc/[pid]/io's fields (Linux's meanings): bytes the read-like and write-like
+ * calls returned and how many such calls were made; bytes the process made the kernel fetch from a
+ * disk, and bytes it wrote to files on a disk (counted when written into the cache, as Linux counts
+ * them when pages are dirtied). Added to atomically: a process's threads share them. */
+struct process_io {
+    uint64_t rchar, wchar, syscr, syscw, read_bytes, write_bytes;
+};
+/* Account to the calling process (nothing for kernel threads): a read-like or write-like call that
+ * returned bytes (a negative result counts the call only); and bytes fetched from a disk. */
+void io_account_call(bool write, long result);
+void io_account_disk_read(size_t bytes);
+void io_account_file_write(size_t bytes);
+
 enum process_state {
     PROCESS_ALIVE,
     PROCESS_ZOMBIE, /* every thread has exited; waits for the parent's wait4/waitid */
@@ -94,6 +107,7 @@ struct process {
      * tick accounting, kernel/sched/loadavg.c): the ratio splits the CPU time into user and system
      * time for /proc, as Linux's tick sampling does. Changed atomically. */
     uint64_t user_ticks, system_ticks;
+    struct process_io io;
     struct spinlock lock; /* protects the fields above that change after creation */
 };
 

@@ -1,5 +1,6 @@
 /* /proc/[pid]/limits: the resource limits in Linux's table, so that scripts and tools that read
- * another process's limits (prlimit needs rights; this file does not) parse it as on Linux. */
+ * another process's limits (prlimit needs rights; this file does not) parse it as on Linux. And
+ * /proc/[pid]/io, the process's I/O accounting (struct process_io). */
 #include "internal.h"
 
 /* Linux's names and units, in resource number order (RLIMIT_CPU = 0 ... RLIMIT_RTTIME = 15). */
@@ -37,4 +38,25 @@ int proc_show_limits(struct pbuf *b, int pid)
     }
     proc_snap_release(&s);
     return 0;
+}
+
+/* Only the owner and root may read it (Linux asks for ptrace rights), as for environ. Kestrel has
+ * no write-back cancelling, so cancelled_write_bytes is 0. */
+int proc_show_io(struct pbuf *b, int pid)
+{
+    struct proc_snap s;
+    int err = proc_snapshot(pid, 0, &s);
+    if (err)
+        return err;
+    if (!proc_may_inspect(&s))
+        err = -EACCES;
+    else
+        pb_printf(b,
+                  "rchar: %llu\nwchar: %llu\nsyscr: %llu\nsyscw: %llu\nread_bytes: %llu\nwrite_bytes: %llu\n"
+                  "cancelled_write_bytes: 0\n",
+                  (unsigned long long)s.io.rchar, (unsigned long long)s.io.wchar,
+                  (unsigned long long)s.io.syscr, (unsigned long long)s.io.syscw,
+                  (unsigned long long)s.io.read_bytes, (unsigned long long)s.io.write_bytes);
+    proc_snap_release(&s);
+    return err;
 }
