@@ -1,6 +1,7 @@
 /* System-wide calls: uname and the host and domain names, reboot, getrandom, resource limits
  * (prlimit64, getrlimit, setrlimit) and sysinfo. */
 #include "../proc/internal.h"
+#include <kestrel/dcache.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/machine.h>
 #include <kestrel/page.h>
@@ -226,9 +227,14 @@ SYSCALL_DEFINE1(sysinfo, struct sysinfo_k *, uinfo)
      * stacks of exited threads the idle thread has not reaped yet, and the empty slab each kmalloc
      * class keeps for reuse. All are free memory in all but timing, and counting them as used
      * would make the stress tests' exact leak checks depend on when the idle thread last ran or
-     * whether a reaped process's last thread had switched away yet (docs/memory.md). */
+     * whether a reaped process's last thread had switched away yet (docs/memory.md). The dentry
+     * cache goes too, with the inodes (and their cached pages) only it still holds: until
+     * /proc/sys/vm/drop_caches exists it is what lets those checks stay exact. */
     thread_settle_exiting();
     thread_reap_detached();
+    vfs_lock();
+    dcache_prune();
+    vfs_unlock();
     kmalloc_trim();
     si.freeram = pmm_free_pages();
     vfs_lock();

@@ -299,6 +299,7 @@ static int proc_mount(struct block_device *bd, unsigned long flags, const char *
     super_init(sb);
     sb->ops = &proc_super_ops;
     sb->magic = PROC_SUPER_MAGIC;
+    sb->names_volatile = true;
     int err = new_inode(sb, PK_ROOT, 0, INO_ROOT, S_IFDIR | 0555, &sb->root);
     if (err) {
         kfree(sb);

@@ -10,6 +10,7 @@ struct inode;
 struct inode_ops;
 struct pipe;
 struct pcache;
+struct dentry;
 
 struct vfs_timespec {
     int64_t sec;
@@ -60,7 +61,13 @@ struct super_block {
     struct block_device *bdev; /* the device it lives on, NULL for memory filesystems */
     unsigned long magic;       /* statfs's f_type: EXT2_SUPER_MAGIC, MSDOS_SUPER_MAGIC... */
     bool readonly;             /* mounted MS_RDONLY: writes give EROFS */
-    void *fs_info;             /* the filesystem's own per-mount state */
+    /* For the dentry cache (kestrel/dcache.h). names_volatile: directory contents change without
+     * the VFS (procfs: processes come and go), so no name is cached. names_fold_case: one entry
+     * answers to several names (vfat: "FOO" is "foo" is "foo."), so a change to a directory
+     * forgets every name cached in it rather than the one name changed. */
+    bool names_volatile;
+    bool names_fold_case;
+    void *fs_info; /* the filesystem's own per-mount state */
 };
 
 /* The in-memory inode. Filesystems embed it in their own inode structure (container_of).
@@ -86,8 +93,9 @@ struct inode {
     struct vfs_timespec atime, mtime, ctime;
     struct super_block *sb;
     const struct inode_ops *ops;
-    struct pipe *pipe;     /* a FIFO's buffer while it is open (kernel/fs/pipe.c) */
-    struct pcache *pcache; /* a regular file's cached pages, NULL when none (kestrel/pagecache.h) */
+    struct pipe *pipe;       /* a FIFO's buffer while it is open (kernel/fs/pipe.c) */
+    struct pcache *pcache;   /* a regular file's cached pages, NULL when none (kestrel/pagecache.h) */
+    struct dentry *dentries; /* directories: the names cached in it (kestrel/dcache.h) */
 };
 
 /* What setattr changes: a mask of ATTR_* and the new values. */
