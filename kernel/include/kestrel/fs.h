@@ -73,7 +73,8 @@ struct super_block {
 /* The in-memory inode. Filesystems embed it in their own inode structure (container_of).
  *
  * Lifetime: refcount counts in-memory references (open files, a path walk in progress, a
- * subdirectory's link to its parent in tmpfs); nlink counts directory entries. When the last
+ * subdirectory's link to its parent in tmpfs, the dentry cache's entries naming the inode or
+ * keyed by it); nlink counts directory entries. When the last
  * reference goes, ops->release decides what to do: a disk filesystem writes the inode back and
  * drops it from memory, tmpfs frees it only if nlink is 0 (the tree is its only storage).
  *
