@@ -2,9 +2,9 @@
  * negative entries, docs/vfs.md). Each sequence first makes a name's answer known (found or not
  * found), then changes the namespace, then asks again: creating after a failed stat, unlink,
  * rename over a file and RENAME_EXCHANGE, rmdir and mkdir of the same name, a replaced directory,
- * mounts over a cached directory, search permission on a cached path, /proc entries of exited
- * processes, and (when /mnt/fat is a vfat mount) case-insensitive names. Runs as root in a scratch
- * directory under the cwd. */
+ * mounts over a cached directory, a chroot, search permission on a cached path, /proc entries of
+ * exited processes, and (when /mnt/fat is a vfat mount) case-insensitive names. Runs as root in a
+ * scratch directory under the cwd. */
 #include "check.h"
 #include <fcntl.h>
 #include <sched.h>
@@ -202,6 +202,35 @@ static void test_mount_crossing(void)
     T_EQ("mnt/under-back", strcmp(get("m/under"), "u"), 0);
 }
 
+/* Inside a chroot "/" and ".." stop at the new root: names cached outside it must not answer for
+ * the same spellings inside. */
+static void in_chroot(void *arg)
+{
+    (void)arg;
+    if (chroot("c") != 0 || chdir("/") != 0) {
+        printf("FAIL chroot/enter\n");
+        _exit(1);
+    }
+    T_EQ("chroot/x-is-inner", strcmp(get("/x"), "inner"), 0);
+    T_EQ("chroot/dotdot-stops", strcmp(get("/../x"), "inner"), 0);
+    T_EQ("chroot/relative", strcmp(get("x"), "inner"), 0);
+    struct stat st;
+    T_ERR("chroot/outer-only-enoent", stat("/only-outside", &st), ENOENT);
+}
+
+static void test_chroot(void)
+{
+    struct stat st;
+    T_OK("chroot/setup-outer", put("x", "outer"));
+    T_OK("chroot/setup-only", put("only-outside", "o"));
+    T_OK("chroot/setup-dir", mkdir("c", 0755));
+    T_OK("chroot/setup-inner", put("c/x", "inner"));
+    T_OK("chroot/stat-outer", stat("x", &st));
+    T_ERR("chroot/miss-inner", stat("c/only-outside", &st), ENOENT);
+    T_EQ("chroot/child", run_child(in_chroot, NULL), 0);
+    T_EQ("chroot/outer-unchanged", strcmp(get("x"), "outer"), 0);
+}
+
 /* A path another user could walk a moment ago: once a directory loses its search permission the
  * walk fails there, cached or not. fds[0] tells the parent the first walks are done, fds[1] says
  * the directory has changed. */
@@ -329,6 +358,7 @@ int main(void)
     test_rename();
     test_rmdir_mkdir();
     test_mount_crossing();
+    test_chroot();
     test_search_permission();
     test_proc();
     test_fat_case();
