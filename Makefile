@@ -112,6 +112,7 @@ HOST_LIB_SRCS += kernel/drivers/keymap.c
 HOST_LIB_SRCS += kernel/core/time.c
 HOST_LIB_SRCS += kernel/fs/inode.c
 HOST_LIB_SRCS += kernel/fs/namei.c
+HOST_LIB_SRCS += kernel/fs/dcache.c
 HOST_LIB_SRCS += kernel/fs/vfs.c
 HOST_LIB_SRCS += kernel/fs/file.c
 HOST_LIB_SRCS += kernel/fs/tmpfs.c

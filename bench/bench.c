@@ -412,6 +412,71 @@ static int fig_ext2_read(const struct config *cfg, long iters, double *value)
     return read_big(cfg, path, value);
 }
 
+/* Five nested directories and a file under the ext2 figures' directory: path gets the file's path
+ * (six components below the mount), missing a name that does not exist beside it. */
+#define DEEP_DIRS 5
+static int make_deep(const struct config *cfg, char *path, size_t size, char *missing, size_t msize)
+{
+    if (!cfg->ext2_dir) {
+        errno = ENOENT;
+        return -1;
+    }
+    int n = snprintf(path, size, "%s", cfg->ext2_dir);
+    for (int i = 1; i <= DEEP_DIRS; i++) {
+        n += snprintf(path + n, size - (size_t)n, "/bench-d%d", i);
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            return -1;
+    }
+    snprintf(missing, msize, "%s/missing", path);
+    snprintf(path + n, size - (size_t)n, "/file");
+    int fd = open(path, O_CREAT | O_WRONLY, 0644);
+    return fd < 0 ? -1 : close(fd);
+}
+
+/* Removes what make_deep made, the deepest first. */
+static void remove_deep(char *path)
+{
+    unlink(path);
+    for (int i = 0; i < DEEP_DIRS; i++) {
+        *strrchr(path, '/') = '\0';
+        rmdir(path);
+    }
+}
+
+/* stat(2) of one path, iters times: want_ok says whether it names a file or must be ENOENT. */
+static int stat_loop(char *path, const char *target, bool want_ok, long iters, double *value)
+{
+    struct stat st;
+    int err = 0;
+    uint64_t t0 = mono_ns();
+    for (long i = 0; i < iters && !err; i++)
+        err = want_ok ? stat(target, &st) < 0 : !(stat(target, &st) < 0 && errno == ENOENT);
+    uint64_t t1 = mono_ns();
+    remove_deep(path);
+    if (err)
+        return -1;
+    *value = (double)(t1 - t0) / (double)iters;
+    return 0;
+}
+
+/* Path resolution on ext2: every component is a directory lookup (the dentry cache's case). */
+static int fig_ext2_stat_deep(const struct config *cfg, long iters, double *value)
+{
+    char path[512], missing[512];
+    if (make_deep(cfg, path, sizeof(path), missing, sizeof(missing)) < 0)
+        return -1;
+    return stat_loop(path, path, true, iters, value);
+}
+
+/* The same walk ending at a name that does not exist (a negative entry once cached). */
+static int fig_ext2_stat_missing(const struct config *cfg, long iters, double *value)
+{
+    char path[512], missing[512];
+    if (make_deep(cfg, path, sizeof(path), missing, sizeof(missing)) < 0)
+        return -1;
+    return stat_loop(path, missing, false, iters, value);
+}
+
 /* The default counts give each repetition roughly 20-100 ms on Linux under QEMU's TCG. */
 static const struct figure figures[] = {
     {"syscall_getpid", "ns", 20000, 20, fig_getpid},
@@ -426,6 +491,8 @@ static const struct figure figures[] = {
     {"tmpfs_read", "MB/s", 1, 1, fig_tmpfs_read},
     {"ext2_write", "MB/s", 1, 1, fig_ext2_write},
     {"ext2_read", "MB/s", 1, 1, fig_ext2_read},
+    {"ext2_stat_deep", "ns", 2000, 10, fig_ext2_stat_deep},
+    {"ext2_stat_missing", "ns", 2000, 10, fig_ext2_stat_missing},
 };
 
 static int cmp_double(const void *a, const void *b)

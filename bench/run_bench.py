@@ -42,6 +42,8 @@ FIGURES = [
     ("tmpfs_read", "MB/s", "higher", "sequential read of 64 MiB from tmpfs, 64 KiB reads"),
     ("ext2_write", "MB/s", "higher", "sequential write of 64 MiB to ext2 on a virtio disk, 64 KiB writes, fsync"),
     ("ext2_read", "MB/s", "higher", "sequential read of 64 MiB from ext2 on a virtio disk after a remount (cold)"),
+    ("ext2_stat_deep", "ns", "lower", "stat of an existing file six components below the ext2 mount"),
+    ("ext2_stat_missing", "ns", "lower", "stat of a missing name six components below the ext2 mount"),
 ]
 OUTSIDE = {"boot_to_init", "boot_to_prompt"}
 PROGRAM_FIGURES = [f[0] for f in FIGURES if f[0] not in OUTSIDE]

@@ -1,5 +1,6 @@
 /* Open file descriptions: open(2) with its flags, then read, write, lseek, getdents64 and the
  * other calls that work on an open file rather than a path. */
+#include <kestrel/dcache.h>
 #include <kestrel/pagecache.h>
 #include <kestrel/mount.h>
 #include "internal.h"
@@ -42,6 +43,7 @@ static int open_last(struct nameidata *nd, int flags, uint32_t mode, struct inod
                 if (!dir->ops->create)
                     return -EACCES;
                 err = dir->ops->create(dir, nd->last.name, nd->last.len, S_IFREG | (mode & S_IALLUGO), out);
+                dcache_forget(dir, nd->last.name, nd->last.len); /* its negative entry */
                 *created = !err;
                 if (!err)
                     err = vfs_own_new(dir, *out);

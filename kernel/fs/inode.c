@@ -45,6 +45,7 @@ void inode_put(struct inode *inode)
 {
     BUG_ON(inode->refcount == 0);
     if (--inode->refcount == 0) {
+        BUG_ON(inode->dentries);      /* each cached name in a directory holds a reference on it */
         pagecache_evict_inode(inode); /* before the filesystem lets the inode go */
         inode->ops->release(inode);
     }

@@ -1,5 +1,6 @@
 /* Path resolution with Linux's rules: absolute and relative paths, "." and "..", repeated and
  * trailing slashes, symlinks (at most SYMLOOP_MAX per resolution), NAME_MAX and PATH_MAX. */
+#include <kestrel/dcache.h>
 #include <kestrel/mount.h>
 #include <kestrel/panic.h>
 #include "internal.h"
@@ -88,7 +89,9 @@ static int lookup_one(struct nameidata *nd, const char *name, size_t len, enum l
     case LAST_NORM:
         break;
     }
-    int err = dir->ops->lookup(dir, name, len, out);
+    /* The cache holds what the filesystem answers; mounts are crossed after it, so mounting and
+     * unmounting never make an entry wrong. */
+    int err = dcache_lookup(dir, name, len, out);
     if (!err)
         *out = mount_cross_down(*out);
     return err;

@@ -1,5 +1,6 @@
 /* tmpfs: directories are lists of entries, file data lives in 4 KiB pages found through a radix
  * tree (so sparse files cost nothing for their holes), symlink targets are strings. */
+#include <kestrel/dcache.h>
 #include <kestrel/panic.h>
 #include <kestrel/tmpfs.h>
 #include <uapi/dirent.h>
@@ -609,6 +610,7 @@ int tmpfs_mount(struct super_block **out)
 
 void tmpfs_unmount(struct super_block *sb)
 {
+    dcache_prune_sb(sb);
     /* Depth first without recursion (trees can be deep): descend into the first entry while it is
      * a non-empty directory, otherwise remove it; climb back up when a directory empties. */
     struct inode *root = sb->root, *dir = root;

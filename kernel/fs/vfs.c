@@ -1,6 +1,7 @@
 /* The path-level VFS calls (everything in vfs.h that names a file by path): each checks what the
  * matching Linux system call checks, in the same order so the same errno comes out, and leaves
  * the storage work to the filesystem's operations. */
+#include <kestrel/dcache.h>
 #include <kestrel/pagecache.h>
 #include "internal.h"
 
@@ -118,6 +119,13 @@ static int prepare_create(struct nameidata *nd, const char *path, bool is_dir)
     return vfs_may_create(nd->dir);
 }
 
+/* The last component's name was added, removed or repointed, or the filesystem's operation failed
+ * part way: the cache forgets it either way (forgetting is always safe). */
+static void forget_last(struct nameidata *nd)
+{
+    dcache_forget(nd->dir, nd->last.name, nd->last.len);
+}
+
 /* Gives the name prepare_create made its owner (see vfs_own_new). The file exists whatever this
  * returns; a failure here means the filesystem could not store the owner. */
 static int own_last(struct nameidata *nd)
@@ -138,9 +146,11 @@ int vfs_mkdir(struct inode *cwd, const char *path, uint32_t mode)
     struct nameidata nd;
     nd_init(&nd, cwd);
     int err = prepare_create(&nd, path, true);
-    if (!err)
+    if (!err) {
         err =
             nd.dir->ops->mkdir ? nd.dir->ops->mkdir(nd.dir, nd.last.name, nd.last.len, mode & 01777) : -EPERM;
+        forget_last(&nd);
+    }
     if (!err)
         err = own_last(&nd);
     nd_done(&nd);
@@ -176,12 +186,14 @@ int vfs_mknod(struct inode *cwd, const char *path, uint32_t mode, uint32_t dev)
     if (S_ISREG(mode)) {
         struct inode *inode;
         err = ops->create ? ops->create(nd.dir, nd.last.name, nd.last.len, mode, &inode) : -EPERM;
+        forget_last(&nd);
         if (!err) {
             err = vfs_own_new(nd.dir, inode);
             inode_put(inode);
         }
     } else {
         err = ops->mknod ? ops->mknod(nd.dir, nd.last.name, nd.last.len, mode, dev) : -EPERM;
+        forget_last(&nd);
         if (!err)
             err = own_last(&nd);
     }
@@ -198,8 +210,10 @@ int vfs_symlink(const char *target, struct inode *cwd, const char *linkpath)
     struct nameidata nd;
     nd_init(&nd, cwd);
     err = prepare_create(&nd, linkpath, false);
-    if (!err)
+    if (!err) {
         err = nd.dir->ops->symlink ? nd.dir->ops->symlink(nd.dir, nd.last.name, nd.last.len, target) : -EPERM;
+        forget_last(&nd);
+    }
     if (!err)
         err = own_last(&nd);
     nd_done(&nd);
@@ -225,8 +239,10 @@ int vfs_link(struct inode *oldcwd, const char *oldpath, struct inode *newcwd, co
         err = -EPERM;
     else if (src->nlink == 0)
         err = -ENOENT; /* no resurrecting an unlinked file */
-    else
+    else {
         err = nd.dir->ops->link ? nd.dir->ops->link(nd.dir, nd.last.name, nd.last.len, src) : -EPERM;
+        forget_last(&nd);
+    }
 out:
     nd_done(&nd);
     inode_put(src);
@@ -259,8 +275,10 @@ int vfs_unlink(struct inode *cwd, const char *path)
         err = vfs_may_delete(nd.dir, victim);
     if (!err && S_ISDIR(victim->mode))
         err = -EISDIR;
-    if (!err)
+    if (!err) {
         err = nd.dir->ops->unlink ? nd.dir->ops->unlink(nd.dir, nd.last.name, nd.last.len) : -EPERM;
+        forget_last(&nd); /* before the victim's last reference below: the cache holds one too */
+    }
 out:
     /* With the victim's reference dropped last, an unlinked inode nobody has open goes now. */
     nd_done(&nd);
@@ -304,8 +322,11 @@ int vfs_rmdir(struct inode *cwd, const char *path)
         err = -ENOTDIR;
     else if (victim == victim->sb->root || victim == vfs_root())
         err = -EBUSY;
-    else
+    else {
         err = nd.dir->ops->rmdir ? nd.dir->ops->rmdir(nd.dir, nd.last.name, nd.last.len) : -EPERM;
+        forget_last(&nd);
+        dcache_forget_dir(victim); /* its negative entries, which would keep it alive */
+    }
 out:
     nd_done(&nd);
     if (victim)
@@ -381,6 +402,17 @@ static int check_rename_kinds(struct inode *src, struct inode *dst, unsigned fla
     return 0;
 }
 
+/* After a rename both names may name something else. A directory that was replaced is gone (when
+ * the rename succeeded) and its negative entries with it; a moved or exchanged directory keeps its
+ * entries, since its contents did not change. */
+static void forget_renamed(struct nameidata *od, struct nameidata *nd, struct inode *dst, unsigned flags)
+{
+    forget_last(od);
+    forget_last(nd);
+    if (dst && S_ISDIR(dst->mode) && !(flags & RENAME_EXCHANGE))
+        dcache_forget_dir(dst);
+}
+
 int vfs_rename(struct inode *oldcwd, const char *oldpath, struct inode *newcwd, const char *newpath,
                unsigned flags)
 {
@@ -428,10 +460,12 @@ int vfs_rename(struct inode *oldcwd, const char *oldpath, struct inode *newcwd, 
         err = check_rename_kinds(src, dst, flags);
     if (err > 0)
         err = 0;
-    else if (!err)
+    else if (!err) {
         err = od.dir->ops->rename ? od.dir->ops->rename(od.dir, od.last.name, od.last.len, nd.dir,
                                                         nd.last.name, nd.last.len, flags)
                                   : -EPERM;
+        forget_renamed(&od, &nd, dst, flags);
+    }
 out:
     nd_done(&od);
     nd_done(&nd);

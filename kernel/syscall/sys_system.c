@@ -215,7 +215,8 @@ SYSCALL_DEFINE1(sysinfo, struct sysinfo_k *, uinfo)
      * stacks of exited threads the idle thread has not reaped yet, and the empty slab each kmalloc
      * class keeps for reuse. All are free memory in all but timing, and counting them as used
      * would make the stress tests' exact leak checks depend on when the idle thread last ran or
-     * whether a reaped process's last thread had switched away yet (docs/memory.md). */
+     * whether a reaped process's last thread had switched away yet (docs/memory.md). Caches are
+     * not dropped here (that is /proc/sys/vm/drop_caches's job, as on Linux). */
     thread_settle_exiting();
     thread_reap_detached();
     kmalloc_trim();

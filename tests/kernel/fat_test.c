@@ -239,4 +239,48 @@ static void fat_full_ram_disk_gives_enospc(struct ktest *t)
     kfree(chunk);
 }
 
-KTEST_SUITE(fat, KTEST_CASE(fat_files_on_a_ram_disk), KTEST_CASE(fat_full_ram_disk_gives_enospc));
+/* vfat answers to any case and ignores trailing dots: whatever name a change goes through, the
+ * dentry cache must not keep another spelling's old answer (a negative entry or a removed file). */
+static void fat_case_insensitive_names_stay_exact(struct ktest *t)
+{
+    struct ram_disk *rd = disk();
+    KTEST_ASSERT(t, rd != NULL);
+    format(rd->data);
+    struct super_block *sb;
+    KTEST_ASSERT_EQ(t, fat_fs_type.mount(&rd->bd, 0, NULL, &sb), 0);
+    struct inode *r = sb->root;
+    struct stat st;
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "Notes.txt", &st), -ENOENT);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "NOTES.TXT", &st), -ENOENT);
+    KTEST_EXPECT_EQ(t, put_file(r, "notes.txt", "notes", 5), 0);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "Notes.txt", &st), 0);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "NOTES.TXT", &st), 0);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "notes.txt.", &st), 0);
+    KTEST_EXPECT_EQ(t, vfs_mkdir(r, "NOTES.TXT", 0755), -EEXIST);
+    KTEST_EXPECT_EQ(t, vfs_unlink(r, "NoTeS.TxT"), 0);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "Notes.txt", &st), -ENOENT);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "notes.txt.", &st), -ENOENT);
+    /* The removed file's cluster is free again: no cached spelling kept its inode alive. */
+    struct statfs sf;
+    KTEST_EXPECT_EQ(t, sb->ops->statfs(sb, &sf), 0);
+    KTEST_EXPECT_EQ(t, sf.f_bfree, CLUSTERS - 1);
+
+    KTEST_EXPECT_EQ(t, vfs_mkdir(r, "Dir", 0755), 0);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "DIR/x", &st), -ENOENT);
+    KTEST_EXPECT_EQ(t, put_file(r, "dir/X", "x", 1), 0);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "DIR/x", &st), 0);
+    KTEST_EXPECT_EQ(t, vfs_rename(r, "dIR", r, "Other", 0), 0);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "dir", &st), -ENOENT);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "OTHER/x", &st), 0);
+    KTEST_EXPECT_EQ(t, vfs_rename(r, "other/X", r, "Y", 0), 0);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "OTHER/x", &st), -ENOENT);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "y", &st), 0);
+    KTEST_EXPECT_EQ(t, vfs_rmdir(r, "oThEr"), 0);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "Other", &st), -ENOENT);
+    KTEST_EXPECT_EQ(t, vfs_mkdir(r, "other", 0755), 0);
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "OTHER/X", &st), -ENOENT);
+    sb->ops->put_super(sb);
+}
+
+KTEST_SUITE(fat, KTEST_CASE(fat_files_on_a_ram_disk), KTEST_CASE(fat_full_ram_disk_gives_enospc),
+            KTEST_CASE(fat_case_insensitive_names_stay_exact));

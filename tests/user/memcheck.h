@@ -8,6 +8,7 @@
 #include <sys/sysinfo.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,15 +23,23 @@ struct mem_count {
  * that stay cached after it (on Linux too). Written back and dropped before each count, as one does
  * on Linux before measuring, what is left is exact. Without /proc/sys (or the right to write it)
  * nothing is dropped. */
-static inline void drop_caches(void)
+static inline void drop(const char *what)
 {
-    sync();
     int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
     if (fd >= 0) {
-        if (write(fd, "3\n", 2) != 2)
+        if (write(fd, what, strlen(what)) != (ssize_t)strlen(what))
             perror("drop_caches");
         close(fd);
     }
+}
+
+/* The cached names go first (2): the inodes they release are written back into the buffer cache,
+ * which sync then writes out, so that dropping everything clean (3) leaves nothing behind. */
+static inline void drop_caches(void)
+{
+    drop("2\n");
+    sync();
+    drop("3\n");
 }
 
 static inline struct mem_count mem_count_now(void)

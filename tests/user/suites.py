@@ -164,7 +164,7 @@ def kestrel_program(build, logs, name, args, timeout, root=None):
 
 # The programs compared with the host inside Kestrel in make test.
 KESTREL_ENABLED = ["t_dev", "t_fds", "t_files", "t_ids", "t_memory", "t_mount", "t_perm", "t_pipes", "t_proc",
-                   "t_procfs", "t_signals", "t_time", "t_threads", "pebbles", "t_mmapfile"]
+                   "t_procfs", "t_signals", "t_time", "t_threads", "pebbles", "t_mmapfile", "t_dcache"]
 
 
 def kestrel_enabled(build, logs, root=None):

@@ -178,6 +178,8 @@ static void ext2_files_on_a_ram_disk(struct ktest *t)
     KTEST_EXPECT_EQ(t, vfs_unlink(r, "e/big"), 0);
     KTEST_EXPECT_EQ(t, vfs_unlink(r, "hard"), 0);
     KTEST_EXPECT_EQ(t, vfs_unlink(r, "link"), 0);
+    /* A name cached in e (a negative entry) must not keep the removed directory's inode. */
+    KTEST_EXPECT_EQ(t, vfs_stat(r, "e/nothing", &st), -ENOENT);
     KTEST_EXPECT_EQ(t, vfs_rmdir(r, "e"), 0);
     counts(sb, &blocks, &inodes);
     KTEST_EXPECT_EQ(t, blocks, blocks0);

@@ -1,6 +1,7 @@
 /* ext2 mounting: the superblock and group descriptors are checked and kept in the buffer cache
  * (held for the whole mount, changed in place), statfs, sync and unmount. */
 #include <kestrel/blkdev.h>
+#include <kestrel/dcache.h>
 #include <uapi/statfs.h>
 #include "ext2.h"
 
@@ -247,6 +248,7 @@ static int ext2_sync(struct super_block *sb)
 static void ext2_put_super(struct super_block *sb)
 {
     struct ext2_fs *fs = EXT2_FS(sb);
+    dcache_prune_sb(sb);
     inode_put(sb->root);
     if (sb->live_inodes)
         panic("ext2: unmount with %llu inode(s) still referenced", (unsigned long long)sb->live_inodes);

@@ -2,6 +2,7 @@
  * area), the FSInfo sector (free-cluster count and allocation hint, kept exact), mount options,
  * statfs, sync and unmount, and the "vfat" filesystem type. */
 #include <kestrel/blkdev.h>
+#include <kestrel/dcache.h>
 #include <kestrel/fat.h>
 #include <kestrel/kmalloc.h>
 #include <kestrel/panic.h>
@@ -223,6 +224,7 @@ static void free_fs(struct super_block *sb)
 static void fat_put_super(struct super_block *sb)
 {
     struct fat_sb *fs = FAT_SB(sb);
+    dcache_prune_sb(sb);
     /* put_super cannot fail: an I/O error here leaves the volume as the device last took it. */
     (void)write_fsinfo(fs);
     inode_put(sb->root);
@@ -273,6 +275,7 @@ static int fat_mount(struct block_device *bd, unsigned long flags, const char *d
     sb->bdev = bd;
     sb->dev = bd->dev;
     sb->magic = MSDOS_SUPER_MAGIC;
+    sb->names_fold_case = true;
     sb->readonly = flags & MS_RDONLY_FLAG;
     int err = parse_options(&fs->opt, data);
     if (!err)

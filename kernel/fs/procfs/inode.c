@@ -395,6 +395,7 @@ static int proc_mount(struct block_device *bd, unsigned long flags, const char *
     sb->ops = &proc_super_ops;
     sb->magic = PROC_SUPER_MAGIC;
     sb->fixed_names = true;
+    sb->names_volatile = true;
     int err = new_inode(sb, PK_ROOT, 0, INO_ROOT, S_IFDIR | 0555, &sb->root);
     if (err) {
         kfree(sb);

@@ -10,6 +10,7 @@ struct inode;
 struct inode_ops;
 struct pipe;
 struct pcache;
+struct dentry;
 
 struct vfs_timespec {
     int64_t sec;
@@ -61,13 +62,20 @@ struct super_block {
     unsigned long magic;       /* statfs's f_type: EXT2_SUPER_MAGIC, MSDOS_SUPER_MAGIC... */
     bool readonly;             /* mounted MS_RDONLY: writes give EROFS */
     bool fixed_names;          /* names come from the filesystem alone (procfs): creating one is ENOENT */
-    void *fs_info;             /* the filesystem's own per-mount state */
+    /* For the dentry cache (kestrel/dcache.h). names_volatile: directory contents change without
+     * the VFS (procfs: processes come and go), so no name is cached. names_fold_case: one entry
+     * answers to several names (vfat: "FOO" is "foo" is "foo."), so a change to a directory
+     * forgets every name cached in it rather than the one name changed. */
+    bool names_volatile;
+    bool names_fold_case;
+    void *fs_info; /* the filesystem's own per-mount state */
 };
 
 /* The in-memory inode. Filesystems embed it in their own inode structure (container_of).
  *
  * Lifetime: refcount counts in-memory references (open files, a path walk in progress, a
- * subdirectory's link to its parent in tmpfs); nlink counts directory entries. When the last
+ * subdirectory's link to its parent in tmpfs, the dentry cache's entries naming the inode or
+ * keyed by it); nlink counts directory entries. When the last
  * reference goes, ops->release decides what to do: a disk filesystem writes the inode back and
  * drops it from memory, tmpfs frees it only if nlink is 0 (the tree is its only storage).
  *
@@ -87,9 +95,10 @@ struct inode {
     struct vfs_timespec atime, mtime, ctime;
     struct super_block *sb;
     const struct inode_ops *ops;
-    struct pipe *pipe;     /* a FIFO's buffer while it is open (kernel/fs/pipe.c) */
-    struct pcache *pcache; /* a regular file's cached pages, NULL when none (kestrel/pagecache.h) */
-    uint32_t mmaps;        /* VMAs mapping the file (kernel/mm, atomic): a truncation unmaps their tails */
+    struct pipe *pipe;       /* a FIFO's buffer while it is open (kernel/fs/pipe.c) */
+    struct pcache *pcache;   /* a regular file's cached pages, NULL when none (kestrel/pagecache.h) */
+    struct dentry *dentries; /* directories: the names cached in it (kestrel/dcache.h) */
+    uint32_t mmaps;          /* VMAs mapping the file (kernel/mm, atomic): a truncation unmaps their tails */
 };
 
 /* What setattr changes: a mask of ATTR_* and the new values. */
