@@ -76,15 +76,19 @@ static int mount_tmpfs_root(struct super_block **out)
 static int dev_setup(bool disk_root)
 {
     struct inode *dev;
+    chardev_init_builtin();
+    /* Nothing else runs yet (the write-back thread starts after), but the lookups go through the
+     * dentry cache, which the VFS lock protects like everything else there. */
+    vfs_lock();
     int err = vfs_lookup(NULL, "/dev", 0, &dev);
     if (err == -ENOENT && !disk_root) {
         vfs_mkdir(NULL, "/dev", 0755);
         err = vfs_lookup(NULL, "/dev", 0, &dev);
     }
-    if (err)
+    if (err) {
+        vfs_unlock();
         return err;
-    chardev_init_builtin();
-    vfs_lock();
+    }
     if (disk_root) {
         struct fs_type *t = fs_type_find("devtmpfs");
         struct super_block *sb;
