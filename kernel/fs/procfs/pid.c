@@ -422,6 +422,7 @@ const struct proc_entry proc_pid_entries[] = {
     {"environ", S_IFREG | 0400, show_environ, NULL},
     {"maps", S_IFREG | 0444, show_maps, NULL},
     {"mounts", S_IFREG | 0444, proc_show_mounts, NULL},
+    {"mountinfo", S_IFREG | 0444, proc_show_mountinfo, NULL},
     {"exe", S_IFLNK | 0777, NULL, link_exe},
     {"cwd", S_IFLNK | 0777, NULL, link_cwd},
     {"root", S_IFLNK | 0777, NULL, link_root},

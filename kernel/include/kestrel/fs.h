@@ -60,6 +60,7 @@ struct super_block {
     struct block_device *bdev; /* the device it lives on, NULL for memory filesystems */
     unsigned long magic;       /* statfs's f_type: EXT2_SUPER_MAGIC, MSDOS_SUPER_MAGIC... */
     bool readonly;             /* mounted MS_RDONLY: writes give EROFS */
+    long open_files;           /* open files with their inode or directory here (mount.c): in use */
     void *fs_info;             /* the filesystem's own per-mount state */
 };
 
