@@ -403,19 +403,24 @@ static int prepend_name(struct inode *parent, struct inode *dir, char *buf, char
 }
 
 /* Directories know their parent, not their name: each step up finds the name by reading the
- * parent, and (when cross) a mounted root steps to the directory it covers first. */
-static int build_path(struct inode *root, struct inode *dir, bool cross, char *buf, char **pos, char *name)
+ * parent. When cross, the root of a mount steps to what it covers first: mnt is the mount cur is
+ * known to be seen in, which gives the way up exactly (a mount's parent holds its mountpoint);
+ * NULL when unknown (a cwd), where the newest mount whose root cur is decides, as for "..". */
+static int build_path(struct inode *root, struct inode *dir, struct mount *mnt, bool cross, char *buf,
+                      char **pos, char *name)
 {
     struct inode *cur = inode_get(dir);
     int err = 0;
-    for (;;) {
-        struct inode *up = cross ? mount_cross_up(cur) : cur;
-        if (up != cur) {
+    while (cur != root) {
+        struct mount *m = !cross ? NULL : mnt ? mnt : mount_of_root(cur);
+        if (m && m->root == cur) {
+            if (!m->mountpoint)
+                break; /* the namespace root */
             inode_put(cur);
-            cur = inode_get(up);
+            cur = inode_get(m->mountpoint);
+            mnt = m->parent;
+            continue;
         }
-        if (cur == root)
-            break;
         struct inode *parent;
         err = cur->ops->lookup(cur, "..", 2, &parent);
         if (err)
@@ -435,8 +440,8 @@ static int build_path(struct inode *root, struct inode *dir, bool cross, char *b
 }
 
 /* The path of inode from root: a directory's own, or a file's name in dir after dir's path. */
-static int inode_path(struct inode *root, struct inode *inode, struct inode *dir, bool cross, char *buf,
-                      size_t size, char **start)
+static int inode_path(struct inode *root, struct inode *inode, struct inode *dir, struct mount *mnt,
+                      bool cross, char *buf, size_t size, char **start)
 {
     char *name = kmalloc(NAME_MAX + 1);
     if (!name)
@@ -449,7 +454,7 @@ static int inode_path(struct inode *root, struct inode *inode, struct inode *dir
         inode = dir;
     }
     if (!err)
-        err = build_path(root, inode, cross, buf, &pos, name);
+        err = build_path(root, inode, mnt, cross, buf, &pos, name);
     kfree(name);
     if (!err && pos == buf + size - 1)
         *--pos = '/';
@@ -459,7 +464,7 @@ static int inode_path(struct inode *root, struct inode *inode, struct inode *dir
 
 int vfs_dir_path(struct inode *root, struct inode *dir, char *buf, size_t size, char **start)
 {
-    return inode_path(root, dir, NULL, true, buf, size, start);
+    return inode_path(root, dir, NULL, NULL, true, buf, size, start);
 }
 
 int mount_point_path(const struct mount *m, struct inode *root, char *buf, size_t size, char **start)
@@ -469,10 +474,10 @@ int mount_point_path(const struct mount *m, struct inode *root, char *buf, size_
         memcpy(*start, "/", 2);
         return 0;
     }
-    return inode_path(root, m->mountpoint, m->mountpoint_dir, true, buf, size, start);
+    return inode_path(root, m->mountpoint, m->mountpoint_dir, m->parent, true, buf, size, start);
 }
 
 int mount_root_path(const struct mount *m, char *buf, size_t size, char **start)
 {
-    return inode_path(m->sb->root, m->root, m->root_dir, false, buf, size, start);
+    return inode_path(m->sb->root, m->root, m->root_dir, NULL, false, buf, size, start);
 }

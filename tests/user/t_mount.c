@@ -170,6 +170,20 @@ static int find_minfo(const char *name, struct minfo *out)
     return found;
 }
 
+/* Whether /proc/self/mounts has a line for the mount on name in the test's directory. */
+static bool mounts_has(const char *name)
+{
+    char want[300], line[1024], point[256];
+    snprintf(want, sizeof(want), "%s/%s", here_path, name);
+    FILE *f = fopen("/proc/self/mounts", "r");
+    bool found = false;
+    while (f && !found && fgets(line, sizeof(line), f))
+        found = sscanf(line, "%*s %255s", point) == 1 && strcmp(point, want) == 0;
+    if (f)
+        fclose(f);
+    return found;
+}
+
 static bool minfo_dev_is(const struct minfo *mi, const char *path)
 {
     dev_t d = dev_of(path);
@@ -229,6 +243,14 @@ static void test_mountinfo(void)
     T_OK("mount/info-remount-ro", mount(NULL, "m", NULL, MS_REMOUNT | MS_RDONLY, NULL));
     T_OK("mountinfo/m-again", find_minfo("m", &m));
     T_TRUE("mountinfo/opts-ro", strncmp(m.opts, "ro", 2) == 0 && strncmp(m.super, "ro", 2) == 0);
+    /* Fields are space-separated: a space in a path comes out as \040, in both files. */
+    mkdir("sp ace", 0755);
+    struct minfo sp;
+    T_OK("mount/space", mount("none", "sp ace", "tmpfs", 0, NULL));
+    T_OK("mountinfo/space-escaped", find_minfo("sp\\040ace", &sp));
+    T_TRUE("mounts/space-escaped", mounts_has("sp\\040ace"));
+    T_OK("umount2/space", umount2("sp ace", 0));
+    T_TRUE("mounts/lists-m", mounts_has("m"));
     T_OK("umount2/info-sub", umount2("m/sub", 0));
     T_EQ("mountinfo/sub-gone", find_minfo("m/sub", &sub), -1);
     T_OK("umount2/info", umount2("m", 0));
@@ -263,12 +285,28 @@ static void test_bind(void)
     T_EQ("bind/mountinfo-parent", b.parent, top.id);
     T_TRUE("bind/mountinfo-dev", minfo_dev_is(&b, "b"));
     T_TRUE("bind/mountinfo-type", strcmp(b.type, top.type) == 0 && strcmp(b.source, top.source) == 0);
+    T_TRUE("bind/mounts", mounts_has("b"));
     T_OK("umount2/bind", umount2("b", 0));
     T_ERR("umount2/bind-gone", access("b/f", F_OK), ENOENT);
     T_TRUE("umount2/bind-source-stays", text_is("src/f", "hello"));
     T_OK("bind/rec", mount("src", "b", NULL, MS_BIND | MS_REC, NULL));
     T_TRUE("bind/rec-reads", text_is("b/f", "hello"));
     T_OK("umount2/bind-rec", umount2("b", 0));
+    /* A mount below the bound directory keeps its own place in mountinfo and getcwd (a
+     * regression: paths climbed through the bind, the newest mount of that directory). */
+    mkdir("outer", 0755);
+    mkdir("outer/in", 0755);
+    T_OK("bind/nested-mount", mount("none", "outer/in", "tmpfs", 0, NULL));
+    T_OK("bind/outer", mount("outer", "b", NULL, MS_BIND, NULL));
+    struct minfo in;
+    T_OK("bind/nested-mountinfo", find_minfo("outer/in", &in));
+    T_TRUE("bind/nested-mounts", mounts_has("outer/in") && !mounts_has("b/in"));
+    char cwd[300];
+    T_OK("bind/nested-chdir", chdir("outer/in"));
+    T_TRUE("bind/nested-getcwd", getcwd(cwd, sizeof(cwd)) && ends_with(cwd, "/t_mount.d/outer/in"));
+    T_OK("bind/nested-chdir-back", chdir(here_path));
+    T_OK("umount2/outer", umount2("b", 0));
+    T_OK("umount2/nested", umount2("outer/in", 0));
     /* A directory bound onto itself: a mount point that shows what was there. */
     T_OK("bind/onto-itself", mount("src", "src", NULL, MS_BIND, NULL));
     T_TRUE("bind/onto-itself-reads", text_is("src/f", "hello"));
