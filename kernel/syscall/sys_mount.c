@@ -67,6 +67,17 @@ static int remount(struct inode *target, unsigned long flags)
     return 0;
 }
 
+/* MS_PRIVATE and friends: exactly one of them (MS_REC aside), on a mount point. Every mount is
+ * private and there are no other namespaces, so private and slave (of nothing) hold already;
+ * shared and unbindable mounts are not supported (docs/vfs.md). */
+static int change_type(struct inode *target, unsigned long flags)
+{
+    unsigned long type = flags & ~(MS_REC | MS_SILENT);
+    if (!mount_at(target))
+        return -EINVAL;
+    return type == MS_PRIVATE || type == MS_SLAVE ? 0 : -EINVAL; /* also: more than one type */
+}
+
 /* The directory holding a file that path names (the name of a file mount's end lives there);
  * NULL for a directory. */
 static int dir_of_file(struct inode *cwd, const char *path, struct inode *inode, struct inode **dir)
@@ -172,7 +183,8 @@ SYSCALL_DEFINE5(mount, const char *, usource, const char *, utarget, const char 
     struct process *p = current_process();
     struct inode *target;
     vfs_lock();
-    if (flags & MS_REMOUNT)
+    /* Changing a mount names it by its mount point; making one names where it goes. */
+    if ((flags & MS_REMOUNT) || ((flags & MS_PROPAGATION) && !(flags & MS_BIND)))
         err = vfs_lookup_mountpoint(p->fs.cwd, a->target.name, 0, &target);
     else
         err = vfs_lookup(p->fs.cwd, a->target.name, 0, &target);
@@ -183,7 +195,11 @@ SYSCALL_DEFINE5(mount, const char *, usource, const char *, utarget, const char 
             err = -EINVAL; /* per-mount flags: see docs/vfs.md */
         else if (flags & MS_REMOUNT)
             err = remount(target, flags);
-        else if (flags & (MS_BIND | MS_MOVE))
+        else if (flags & MS_BIND)
+            err = bind_or_move(p->fs.cwd, usource ? a->source : NULL, target, a->target.name, flags);
+        else if (flags & MS_PROPAGATION)
+            err = change_type(target, flags);
+        else if (flags & MS_MOVE)
             err = bind_or_move(p->fs.cwd, usource ? a->source : NULL, target, a->target.name, flags);
         else
             err = new_mount(p->fs.cwd, target, usource ? a->source : NULL, a->fstype, flags,

@@ -1,4 +1,4 @@
-/* Syscall tests: mount(2) (new, bind, move, remount), umount2(2) (MNT_DETACH, MNT_EXPIRE),
+/* Syscall tests: mount(2) (new, bind, move, remount, private), umount2(2) (MNT_DETACH, MNT_EXPIRE),
  * statfs(2), fstatfs(2), chroot(2), sync(2), syncfs(2) and their errors, the path walk across
  * mount points and /proc/self/mountinfo. Runs as root; on the host it works in a private mount
  * namespace (where unshare exists), inside its scratch directory. Mount ids and devices differ
@@ -257,6 +257,20 @@ static void test_mountinfo(void)
     T_EQ("mountinfo/m-gone", find_minfo("m", &m), -1);
 }
 
+/* Every mount in Kestrel is private: making one private or a slave (of nothing) holds. */
+static void test_propagation(void)
+{
+    T_ERR("private/not-mountpoint-einval", mount(NULL, "m", NULL, MS_PRIVATE, NULL), EINVAL);
+    T_ERR("private/missing-enoent", mount(NULL, "nosuch", NULL, MS_PRIVATE, NULL), ENOENT);
+    T_OK("private/mount", mount("none", "m", "tmpfs", 0, NULL));
+    T_OK("private/ok", mount(NULL, "m", NULL, MS_PRIVATE, NULL));
+    T_OK("private/rec", mount(NULL, "m", NULL, MS_PRIVATE | MS_REC, NULL));
+    T_OK("slave/ok", mount(NULL, "m", NULL, MS_SLAVE, NULL));
+    T_ERR("private/two-types-einval", mount(NULL, "m", NULL, MS_PRIVATE | MS_SLAVE, NULL), EINVAL);
+    T_ERR("private/other-flag-einval", mount(NULL, "m", NULL, MS_PRIVATE | MS_NOSUID, NULL), EINVAL);
+    T_OK("umount2/private", umount2("m", 0));
+}
+
 static void test_bind(void)
 {
     mkdir("src", 0755);
@@ -487,6 +501,7 @@ int main(void)
     test_crossing();
     test_readonly();
     test_mountinfo();
+    test_propagation();
     test_bind();
     test_bind_mounts();
     test_move();

@@ -20,6 +20,11 @@
 #define MS_MOVE        8192ul
 #define MS_REC         16384ul
 #define MS_SILENT      32768ul
+#define MS_UNBINDABLE  (1ul << 17)
+#define MS_PRIVATE     (1ul << 18)
+#define MS_SLAVE       (1ul << 19)
+#define MS_SHARED      (1ul << 20)
+#define MS_PROPAGATION (MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED)
 #define MS_RELATIME    (1ul << 21)
 #define MS_MGC_VAL     0xC0ED0000ul /* the old magic in the high bits: ignored */
 #define MS_MGC_MSK     0xffff0000ul
