@@ -162,10 +162,11 @@ static struct mount *mount_containing(struct inode *inode, struct inode *dir)
     return NULL;
 }
 
-/* Covers mountpoint (and takes references): the new mount goes last, on top of the others. */
-static void attach(struct mount *m, struct inode *mountpoint, struct inode *mountpoint_dir)
+/* Covers mountpoint, seen in parent (takes references): the new mount goes last, on top. */
+static void attach(struct mount *m, struct mount *parent, struct inode *mountpoint,
+                   struct inode *mountpoint_dir)
 {
-    m->parent = mount_containing(mountpoint, mountpoint_dir);
+    m->parent = parent;
     m->mountpoint = inode_get(mountpoint);
     m->mountpoint_dir = mountpoint_dir ? inode_get(mountpoint_dir) : NULL;
     append(&mounts, m);
@@ -173,25 +174,34 @@ static void attach(struct mount *m, struct inode *mountpoint, struct inode *moun
 
 int mount_add(struct super_block *sb, struct inode *mountpoint, const char *source, unsigned long flags)
 {
+    struct mount *parent = mount_containing(mountpoint, NULL);
+    if (!parent)
+        return -ENOENT; /* in a detached tree: nothing joins it, Linux's errno */
     struct mount *m = new_mount(sb, sb->root, source, flags);
     if (!m)
         return -ENOMEM;
     sb->readonly = flags & MS_RDONLY;
-    attach(m, mountpoint, NULL);
+    attach(m, parent, mountpoint, NULL);
     return 0;
 }
 
 int mount_bind(struct inode *src, struct inode *src_dir, struct inode *mountpoint,
                struct inode *mountpoint_dir)
 {
+    /* Linux's order: the target's mount, the source's, then the kinds. */
+    struct mount *parent = mount_containing(mountpoint, mountpoint_dir);
+    if (!parent)
+        return -ENOENT;
+    struct mount *from = mount_containing(src, src_dir);
+    if (!from)
+        return -EINVAL; /* a detached tree does not come back */
     if (S_ISDIR(src->mode) != S_ISDIR(mountpoint->mode))
         return -ENOTDIR;
-    struct mount *from = mount_containing(src, src_dir);
-    struct mount *m = new_mount(src->sb, src, from ? from->source : NULL, from ? from->flags : 0);
+    struct mount *m = new_mount(src->sb, src, from->source, from->flags);
     if (!m)
         return -ENOMEM;
     m->root_dir = src_dir && !S_ISDIR(src->mode) ? inode_get(src_dir) : NULL;
-    attach(m, mountpoint, S_ISDIR(mountpoint->mode) ? NULL : mountpoint_dir);
+    attach(m, parent, mountpoint, S_ISDIR(mountpoint->mode) ? NULL : mountpoint_dir);
     return 0;
 }
 
@@ -213,10 +223,12 @@ static struct mount *cut_tree(struct mount *top)
 
 int mount_move(struct inode *at, struct inode *mountpoint, struct inode *mountpoint_dir)
 {
+    struct mount *parent = mount_containing(mountpoint, mountpoint_dir);
+    if (!parent)
+        return -ENOENT;
     struct mount *m = mount_at(at);
     if (!m || !m->mountpoint || S_ISDIR(m->root->mode) != S_ISDIR(mountpoint->mode))
         return -EINVAL;
-    struct mount *parent = mount_containing(mountpoint, mountpoint_dir);
     if (is_below(parent, m))
         return -ELOOP;
     put_if(m->mountpoint_dir);

@@ -440,6 +440,13 @@ static void test_umount_flags(void)
     T_EQ("detach/cwd-dev", dev_of("."), inner);
     T_ERR("detach/submount-gone", access("sub/z", F_OK), ENOENT);
     T_EQ("detach/dotdot-stays", ino_of(".."), ino_of("."));
+    /* Nothing joins a detached tree, and nothing leaves it (a regression: a mount in it made its
+     * release find an inode still in use). */
+    T_ERR("detach/mount-inside-enoent", mount("none", "sub", "tmpfs", 0, NULL), ENOENT);
+    T_ERR("detach/bind-inside-enoent", mount(here_path, "sub", NULL, MS_BIND, NULL), ENOENT);
+    char target[300];
+    snprintf(target, sizeof(target), "%s/b", here_path);
+    T_ERR("detach/bind-out-einval", mount(".", target, NULL, MS_BIND, NULL), EINVAL);
     T_OK("detach/chdir-out", chdir(here_path));
     T_EQ("detach/tree-uncovered", dev_of("m"), dev_of("."));
     T_EQ("detach/submount-mountinfo-gone", find_minfo("m/sub", &mi), -1);

@@ -63,9 +63,11 @@ typedef bool (*mount_busy_fn)(struct super_block *sb);
 /* Records sb as the filesystem of the namespace root ("/"), source as /proc/mounts names it,
  * replacing an earlier root; NULL removes the record (tests unmount that way). */
 int mount_set_root(struct super_block *sb, const char *source, unsigned long flags);
-/* Mounts sb over the directory mountpoint (the mount takes its own reference). */
+/* Mounts sb over the directory mountpoint (the mount takes its own reference). Here and for
+ * binds and moves, a mountpoint in no mount of the namespace (a detached tree) is -ENOENT. */
 int mount_add(struct super_block *sb, struct inode *mountpoint, const char *source, unsigned long flags);
-/* MS_BIND: shows src at mountpoint too; both directories or both not (-ENOTDIR). src_dir and
+/* MS_BIND: shows src at mountpoint too; both directories or both not (-ENOTDIR), src seen in
+ * the namespace (-EINVAL). src_dir and
  * mountpoint_dir are the directories holding them when they are files (else NULL). The source
  * and flags come from the mount src is seen in. */
 int mount_bind(struct inode *src, struct inode *src_dir, struct inode *mountpoint,
