@@ -156,8 +156,10 @@ static long copy_mount_args(struct mount_args *a, const char *usource, const cha
     long err = 0;
     if (!(flags & MS_REMOUNT) && utype)
         err = copy_string(a->fstype, utype, sizeof(a->fstype));
+    /* A bind's or a move's source is a path; a device name must fit the table's record. */
     if (!err && usource)
-        err = copy_string(a->source, usource, sizeof(a->source));
+        err = copy_string(a->source, usource,
+                          flags & (MS_BIND | MS_MOVE) ? sizeof(a->source) : MOUNT_SOURCE_MAX);
     /* Options are a string for every filesystem Kestrel has; unterminated ones are cut short. */
     if (!err && udata && strncpy_from_user(a->data, udata, sizeof(a->data)) == -EFAULT)
         err = -EFAULT;

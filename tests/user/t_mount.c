@@ -279,6 +279,11 @@ static void test_bind(void)
     T_ERR("bind/no-source-einval", mount(NULL, "b", NULL, MS_BIND, NULL), EINVAL);
     T_ERR("bind/empty-source-einval", mount("", "b", NULL, MS_BIND, NULL), EINVAL);
     T_ERR("bind/missing-source-enoent", mount("nosuch", "b", NULL, MS_BIND, NULL), ENOENT);
+    /* A bind's source is a path, longer than any device name (a regression: 64 bytes at most). */
+    char longsrc[400];
+    snprintf(longsrc, sizeof(longsrc), "%s/./././././././././././././././././././././././src", here_path);
+    T_OK("bind/long-source", mount(longsrc, "b", NULL, MS_BIND, NULL));
+    T_OK("umount2/long-source", umount2("b", 0));
     T_ERR("bind/missing-target-enoent", mount("src", "nosuch", NULL, MS_BIND, NULL), ENOENT);
     T_ERR("bind/file-on-dir-enotdir", mount("file", "b", NULL, MS_BIND, NULL), ENOTDIR);
     T_ERR("bind/dir-on-file-enotdir", mount("src", "file", NULL, MS_BIND, NULL), ENOTDIR);
