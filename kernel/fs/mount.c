@@ -417,7 +417,9 @@ static int prepend_name(struct inode *parent, struct inode *dir, char *buf, char
 /* Directories know their parent, not their name: each step up finds the name by reading the
  * parent. When cross, the root of a mount steps to what it covers first: mnt is the mount cur is
  * known to be seen in, which gives the way up exactly (a mount's parent holds its mountpoint);
- * NULL when unknown (a cwd), where the newest mount whose root cur is decides, as for "..". */
+ * NULL when unknown (a cwd), where the newest mount whose root cur is decides, as for "..".
+ * 1 when the climb ended before root (at the namespace root or the top of a tree: root is in a
+ * chroot below it), 0 when it reached root. */
 static int build_path(struct inode *root, struct inode *dir, struct mount *mnt, bool cross, char *buf,
                       char **pos, char *name)
 {
@@ -426,8 +428,10 @@ static int build_path(struct inode *root, struct inode *dir, struct mount *mnt, 
     while (cur != root) {
         struct mount *m = !cross ? NULL : mnt ? mnt : mount_of_root(cur);
         if (m && m->root == cur) {
-            if (!m->mountpoint)
-                break; /* the namespace root */
+            if (!m->mountpoint) {
+                err = 1; /* the namespace root */
+                break;
+            }
             inode_put(cur);
             cur = inode_get(m->mountpoint);
             mnt = m->parent;
@@ -439,6 +443,7 @@ static int build_path(struct inode *root, struct inode *dir, struct mount *mnt, 
             break;
         if (parent == cur) { /* the top of a tree that does not contain root */
             inode_put(parent);
+            err = 1;
             break;
         }
         err = prepend_name(parent, cur, buf, pos, name);
@@ -451,7 +456,8 @@ static int build_path(struct inode *root, struct inode *dir, struct mount *mnt, 
     return err;
 }
 
-/* The path of inode from root: a directory's own, or a file's name in dir after dir's path. */
+/* The path of inode from root: a directory's own, or a file's name in dir after dir's path. As
+ * build_path, 1 when root was not met on the way. */
 static int inode_path(struct inode *root, struct inode *inode, struct inode *dir, struct mount *mnt,
                       bool cross, char *buf, size_t size, char **start)
 {
@@ -468,7 +474,7 @@ static int inode_path(struct inode *root, struct inode *inode, struct inode *dir
     if (!err)
         err = build_path(root, inode, mnt, cross, buf, &pos, name);
     kfree(name);
-    if (!err && pos == buf + size - 1)
+    if (err >= 0 && pos == buf + size - 1)
         *--pos = '/';
     *start = pos;
     return err;
@@ -476,20 +482,22 @@ static int inode_path(struct inode *root, struct inode *inode, struct inode *dir
 
 int vfs_dir_path(struct inode *root, struct inode *dir, char *buf, size_t size, char **start)
 {
-    return inode_path(root, dir, NULL, NULL, true, buf, size, start);
+    int err = inode_path(root, dir, NULL, NULL, true, buf, size, start);
+    return err > 0 ? 0 : err; /* outside a chroot: the path from the top of dir's tree */
 }
 
 int mount_point_path(const struct mount *m, struct inode *root, char *buf, size_t size, char **start)
 {
-    if (!m->mountpoint) {
-        *start = buf + size - 2;
-        memcpy(*start, "/", 2);
-        return 0;
-    }
-    return inode_path(root, m->mountpoint, m->mountpoint_dir, m->parent, true, buf, size, start);
+    /* Climbing from the mount's own root, the mount is known all the way up; a file mount
+     * starts from the directory holding its mountpoint. */
+    int err = m->mountpoint_dir
+                  ? inode_path(root, m->mountpoint, m->mountpoint_dir, m->parent, true, buf, size, start)
+                  : inode_path(root, m->root, NULL, (struct mount *)m, true, buf, size, start);
+    return err > 0 ? -ENOENT : err;
 }
 
 int mount_root_path(const struct mount *m, char *buf, size_t size, char **start)
 {
-    return inode_path(m->sb->root, m->root, m->root_dir, NULL, false, buf, size, start);
+    int err = inode_path(m->sb->root, m->root, m->root_dir, NULL, false, buf, size, start);
+    return err > 0 ? 0 : err;
 }

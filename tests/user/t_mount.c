@@ -488,6 +488,19 @@ static void as_nobody(void *arg)
     T_ERR("chroot/nonroot-eperm", chroot("m"), EPERM);
 }
 
+/* The mount points in a mountinfo text, space-separated (the fifth field of each line). */
+static void mount_points(const char *text, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (const char *line = text; *line;) {
+        struct minfo mi;
+        if (parse_minfo(line, &mi) == 0 && strlen(out) + strlen(mi.point) + 2 < size)
+            strcat(strcat(out, out[0] ? " " : ""), mi.point);
+        const char *nl = strchr(line, '\n');
+        line = nl ? nl + 1 : line + strlen(line);
+    }
+}
+
 static void in_chroot(void *arg)
 {
     (void)arg;
@@ -499,6 +512,11 @@ static void in_chroot(void *arg)
     T_EQ("chroot/dotdot-stops", ino_of("/.."), ino_of("/"));
     char buf[64];
     T_TRUE("chroot/getcwd", getcwd(buf, sizeof(buf)) && strcmp(buf, "/") == 0);
+    /* Only the mounts inside the new root show, from there; the ones above it are left out. */
+    char text[8192], points[256];
+    T_TRUE("chroot/mountinfo-read", read_text("/proc/self/mountinfo", text, sizeof(text)) > 0);
+    mount_points(text, points, sizeof(points));
+    T_TRUE("chroot/mountinfo", strcmp(points, "/inner /proc") == 0);
 }
 
 int main(void)
@@ -521,6 +539,12 @@ int main(void)
     test_statfs_errors();
     T_EQ("nobody/child", run_child(as_nobody, NULL), 0);
     close(open("m/inside", O_CREAT | O_WRONLY, 0644));
+    mkdir("m/inner", 0755);
+    mkdir("m/proc", 0755);
+    T_OK("mount/inner", mount("none", "m/inner", "tmpfs", 0, NULL));
+    T_OK("mount/proc", mount("proc", "m/proc", "proc", 0, NULL));
     T_EQ("chroot/child", run_child(in_chroot, NULL), 0);
+    T_OK("umount2/proc", umount2("m/proc", 0));
+    T_OK("umount2/inner", umount2("m/inner", 0));
     return check_done("t_mount");
 }

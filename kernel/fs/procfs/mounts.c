@@ -1,5 +1,5 @@
-/* /proc/[pid]/mounts and /proc/[pid]/mountinfo: the mount table as the reading process sees it
- * (paths from its root), in the layouts of Linux's fstab-like mounts and of mountinfo. */
+/* /proc/[pid]/mounts and /proc/[pid]/mountinfo: the mount table as process pid sees it (paths
+ * from its root), in the layouts of Linux's fstab-like mounts and of mountinfo. */
 #include <kestrel/kmalloc.h>
 #include <kestrel/mount.h>
 #include <kestrel/process.h>
@@ -60,18 +60,21 @@ static void show_mountinfo(struct pbuf *b, const struct mount *m, const char *ta
     pb_printf(b, " %s\n", m->sb->readonly ? "ro" : "rw");
 }
 
-/* Every mount whose mountpoint the reader can name, from its root. */
-static int show_all(struct pbuf *b, bool info)
+/* Every mount whose mountpoint process pid can name, from its root. */
+static int show_all(struct pbuf *b, int pid, bool info)
 {
+    struct proc_snap s;
+    int err = proc_snapshot(pid, SNAP_DIRS, &s);
+    if (err)
+        return err;
     char *target = kmalloc(PATH_MAX);
     char *buf = kmalloc(PATH_MAX);
-    int err = target && buf ? 0 : -ENOMEM;
-    struct process *me = current_process();
-    struct inode *root = me && me->fs.root ? me->fs.root : vfs_root();
+    err = target && buf ? 0 : -ENOMEM;
+    struct inode *root = s.root ? s.root : vfs_root();
     for (struct mount *m = mount_first(); m && !err; m = m->next) {
         char *start;
         if (mount_point_path(m, root, target, PATH_MAX, &start))
-            continue; /* its mountpoint is gone from the tree: nothing to show */
+            continue; /* its mountpoint is gone from the tree, or outside pid's root */
         if (info)
             show_mountinfo(b, m, start, buf);
         else
@@ -79,17 +82,16 @@ static int show_all(struct pbuf *b, bool info)
     }
     kfree(buf);
     kfree(target);
+    proc_snap_release(&s);
     return err;
 }
 
 int proc_show_mounts(struct pbuf *b, int pid)
 {
-    (void)pid;
-    return show_all(b, false);
+    return show_all(b, pid, false);
 }
 
 int proc_show_mountinfo(struct pbuf *b, int pid)
 {
-    (void)pid;
-    return show_all(b, true);
+    return show_all(b, pid, true);
 }

@@ -113,7 +113,8 @@ void mount_for_each_sb(void (*fn)(struct super_block *sb, void *ctx), void *ctx)
  * buf; *start receives its first byte. -ENOENT when dir was removed, -ENAMETOOLONG. When dir is
  * not below root (a chroot), the path is the one from the top of dir's tree. */
 int vfs_dir_path(struct inode *root, struct inode *dir, char *buf, size_t size, char **start);
-/* The path of m's mountpoint as seen from root, like vfs_dir_path ("/" for the namespace root). */
+/* The path of m's mountpoint as seen from root, like vfs_dir_path ("/" for the namespace root);
+ * -ENOENT when root (a chroot) does not contain it, as Linux leaves such mounts out. */
 int mount_point_path(const struct mount *m, struct inode *root, char *buf, size_t size, char **start);
 /* The path of m's root inside its own filesystem ("/" for a whole filesystem, the bound directory
  * or file for a bind mount): mountinfo's fourth field. */
