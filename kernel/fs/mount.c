@@ -249,6 +249,7 @@ struct inode *mount_cross_down(struct inode *inode)
 {
     struct mount *m = NULL;
     while ((m = top_mount_on(inode, m))) {
+        m->expiry_mark = false; /* a walk into it uses it: MNT_EXPIRE starts over, as on Linux */
         struct inode *root = inode_get(m->root);
         inode_put(inode);
         inode = root;
@@ -264,20 +265,11 @@ struct inode *mount_cross_up(struct inode *dir)
     return dir;
 }
 
-static void count_files(struct super_block *sb, int delta)
-{
-    sb->open_files += delta;
-    if (delta > 0) /* in use again: MNT_EXPIRE starts over, as on Linux */
-        for (struct mount *m = mounts; m; m = m->next)
-            if (m->sb == sb)
-                m->expiry_mark = false;
-}
-
 void mount_count_file(const struct file *f, int delta)
 {
-    count_files(f->inode->sb, delta);
+    f->inode->sb->open_files += delta;
     if (f->dir && f->dir->sb != f->inode->sb)
-        count_files(f->dir->sb, delta);
+        f->dir->sb->open_files += delta;
 }
 
 static bool sb_busy(struct super_block *sb)

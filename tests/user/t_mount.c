@@ -411,6 +411,8 @@ static void test_umount_flags(void)
     close(fd);
     /* The open cleared the mark: asked twice more, without use in between. */
     T_ERR("umount2/expire-used-eagain", umount2("m", MNT_EXPIRE), EAGAIN);
+    T_EQ("expire/stat-uses", dev_of("m/f") != 0, 1); /* a path into it is a use too */
+    T_ERR("umount2/expire-stat-eagain", umount2("m", MNT_EXPIRE), EAGAIN);
     T_OK("umount2/expire-second", umount2("m", MNT_EXPIRE));
     T_EQ("umount2/expire-gone", dev_of("m"), dev_of("."));
 

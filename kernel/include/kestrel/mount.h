@@ -52,7 +52,7 @@ struct mount {
     struct mount *parent; /* the mount its mountpoint was found in; NULL for the namespace root */
     int id;               /* /proc/[pid]/mountinfo's mount id: never reused */
     unsigned long flags;  /* the MS_MNT_FLAGS part of mount(2)'s flags */
-    bool expiry_mark;     /* umount2(MNT_EXPIRE) asked once, and no file was opened in it since */
+    bool expiry_mark;     /* umount2(MNT_EXPIRE) asked once, and no path walked into it since */
     char source[MOUNT_SOURCE_MAX];
     struct mount *next; /* in mount order: /proc/mounts lists them so */
 };
