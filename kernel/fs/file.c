@@ -225,6 +225,7 @@ void vfs_file_free(struct file *f)
     inode_put(f->inode);
     if (f->dir)
         inode_put(f->dir);
+    mount_reap(); /* it may have been the last user of a detached filesystem */
     kfree(f->name);
     kfree(f);
 }

@@ -49,12 +49,16 @@ static int devtmpfs_type_mount(struct block_device *bd, unsigned long flags, con
 static struct fs_type tmpfs_type = {.name = "tmpfs", .mount = tmpfs_type_mount};
 static struct fs_type devtmpfs_type = {.name = "devtmpfs", .mount = devtmpfs_type_mount};
 
+static void add_pages(struct super_block *sb, void *ctx)
+{
+    if (sb->magic == TMPFS_MAGIC)
+        *(uint64_t *)ctx += tmpfs_pages_used(sb);
+}
+
 uint64_t tmpfs_mounted_pages(void)
 {
     uint64_t pages = 0;
-    for (struct mount *m = mount_first(); m; m = m->next)
-        if (m->sb->magic == TMPFS_MAGIC)
-            pages += tmpfs_pages_used(m->sb);
+    mount_for_each_sb(add_pages, &pages);
     return pages;
 }
 

@@ -2,8 +2,16 @@
  * matching Linux system call checks, in the same order so the same errno comes out, and leaves
  * the storage work to the filesystem's operations. */
 #include <kestrel/dcache.h>
+#include <kestrel/mount.h>
 #include <kestrel/pagecache.h>
 #include "internal.h"
+
+/* A filesystem's root, or what a mount shows (a bind's root is any directory or file): its name
+ * cannot be removed or moved, Linux says EBUSY. */
+static bool is_root(struct inode *inode)
+{
+    return inode == inode->sb->root || inode == vfs_root() || mount_of_root(inode);
+}
 
 int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out)
 {
@@ -23,6 +31,41 @@ int vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir)
     int err = nd_walk_parent(&nd, path);
     if (!err)
         *dir = inode_get(nd.dir);
+    nd_done(&nd);
+    return err;
+}
+
+int vfs_lookup_mountpoint(struct inode *cwd, const char *path, int flags, struct inode **out)
+{
+    if (flags & ~AT_SYMLINK_NOFOLLOW)
+        return -EINVAL;
+    struct nameidata nd;
+    nd_init(&nd, cwd);
+    int err = nd_walk_parent(&nd, path);
+    while (!err) {
+        if (nd.last.type != LAST_NORM) { /* ".", ".." or "/": the directory itself */
+            err = nd_lookup_last(&nd, out);
+            break;
+        }
+        struct inode *inode;
+        err = S_ISDIR(nd.dir->mode) ? vfs_permission(nd.dir, MAY_EXEC) : -ENOTDIR;
+        if (!err)
+            err = nd.dir->ops->lookup(nd.dir, nd.last.name, nd.last.len, &inode);
+        if (err)
+            break;
+        bool want_dir = nd.last.slash || nd.must_dir;
+        if (S_ISLNK(inode->mode) && (want_dir || !(flags & AT_SYMLINK_NOFOLLOW))) {
+            err = nd_follow_last(&nd, inode);
+            continue;
+        }
+        if (want_dir && !S_ISDIR(inode->mode)) {
+            inode_put(inode);
+            err = -ENOTDIR;
+            break;
+        }
+        *out = inode;
+        break;
+    }
     nd_done(&nd);
     return err;
 }
@@ -275,6 +318,8 @@ int vfs_unlink(struct inode *cwd, const char *path)
         err = vfs_may_delete(nd.dir, victim);
     if (!err && S_ISDIR(victim->mode))
         err = -EISDIR;
+    if (!err && is_root(victim))
+        err = -EBUSY;
     if (!err) {
         err = nd.dir->ops->unlink ? nd.dir->ops->unlink(nd.dir, nd.last.name, nd.last.len) : -EPERM;
         forget_last(&nd); /* before the victim's last reference below: the cache holds one too */
@@ -320,7 +365,7 @@ int vfs_rmdir(struct inode *cwd, const char *path)
         goto out;
     if (!S_ISDIR(victim->mode))
         err = -ENOTDIR;
-    else if (victim == victim->sb->root || victim == vfs_root())
+    else if (is_root(victim))
         err = -EBUSY;
     else {
         err = nd.dir->ops->rmdir ? nd.dir->ops->rmdir(nd.dir, nd.last.name, nd.last.len) : -EPERM;
@@ -391,7 +436,7 @@ static int may_rename(struct nameidata *od, struct inode *src, struct nameidata 
 static int check_rename_kinds(struct inode *src, struct inode *dst, unsigned flags)
 {
     bool exchange = flags & RENAME_EXCHANGE;
-    if (src == src->sb->root || src == vfs_root() || (dst && (dst == dst->sb->root || dst == vfs_root())))
+    if (is_root(src) || (dst && is_root(dst)))
         return -EBUSY;
     if (dst && !exchange) {
         if (S_ISDIR(src->mode) && !S_ISDIR(dst->mode))

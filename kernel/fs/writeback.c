@@ -19,10 +19,15 @@ int super_sync(struct super_block *sb)
     return err ? err : sync_err;
 }
 
+static void sync_one(struct super_block *sb, void *ctx)
+{
+    (void)ctx;
+    super_sync(sb); /* an error stays the filesystem's: its blocks stay dirty */
+}
+
 void mount_sync_all(void)
 {
-    for (struct mount *m = mount_first(); m; m = m->next)
-        super_sync(m->sb); /* an error stays the filesystem's: its blocks stay dirty */
+    mount_for_each_sb(sync_one, NULL);
 }
 
 static int writeback_thread(void *arg)

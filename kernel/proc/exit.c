@@ -5,6 +5,7 @@
 #include <kestrel/file.h>
 #include <kestrel/fs.h>
 #include <kestrel/machine.h>
+#include <kestrel/mount.h>
 #include <kestrel/panic.h>
 #include <kestrel/printk.h>
 #include <kestrel/signal.h>
@@ -66,6 +67,7 @@ static void release_resources(struct process *p)
         inode_put(cwd);
     if (root)
         inode_put(root);
+    mount_reap(); /* they may have held a detached filesystem */
     vfs_unlock();
     if (mm)
         mm_put(mm);

@@ -35,6 +35,7 @@ static long set_cwd(struct process *p, struct inode *dir)
     p->fs.cwd = dir;
     if (old)
         inode_put(old);
+    mount_reap(); /* the old one may have held a detached filesystem */
     return 0;
 }
 
@@ -128,6 +129,7 @@ SYSCALL_DEFINE1(chroot, const char *, upath)
             p->fs.root = dir;
             if (old)
                 inode_put(old);
+            mount_reap();
         }
     }
     vfs_unlock();

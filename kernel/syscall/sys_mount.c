@@ -59,12 +59,61 @@ static int find_device(struct inode *cwd, const char *source, struct block_devic
 
 static int remount(struct inode *target, unsigned long flags)
 {
-    struct mount *m = mount_of_root(target);
+    struct mount *m = mount_at(target);
     if (!m)
         return -EINVAL;
     m->flags = flags & MS_MNT_FLAGS;
     m->sb->readonly = flags & MS_RDONLY;
     return 0;
+}
+
+/* MS_PRIVATE and friends: exactly one of them (MS_REC aside), on a mount point. Every mount is
+ * private and there are no other namespaces, so private and slave (of nothing) hold already;
+ * shared and unbindable mounts are not supported (docs/vfs.md). */
+static int change_type(struct inode *target, unsigned long flags)
+{
+    unsigned long type = flags & ~(MS_REC | MS_SILENT);
+    if (!mount_at(target))
+        return -EINVAL;
+    return type == MS_PRIVATE || type == MS_SLAVE ? 0 : -EINVAL; /* also: more than one type */
+}
+
+/* The directory holding a file that path names (the name of a file mount's end lives there);
+ * NULL for a directory. */
+static int dir_of_file(struct inode *cwd, const char *path, struct inode *inode, struct inode **dir)
+{
+    *dir = NULL;
+    return S_ISDIR(inode->mode) ? 0 : vfs_lookup_parent(cwd, path, dir);
+}
+
+static void put_if(struct inode *inode)
+{
+    if (inode)
+        inode_put(inode);
+}
+
+/* MS_BIND and MS_MOVE: the source is a path, and as on Linux none at all is EINVAL. */
+static int bind_or_move(struct inode *cwd, const char *source, struct inode *target, const char *target_path,
+                        unsigned long flags)
+{
+    if (!source || !*source)
+        return -EINVAL;
+    struct inode *src, *src_dir = NULL, *target_dir = NULL;
+    /* A bind starts from what the source shows, a move from the mount on it. */
+    int err =
+        flags & MS_BIND ? vfs_lookup(cwd, source, 0, &src) : vfs_lookup_mountpoint(cwd, source, 0, &src);
+    if (err)
+        return err;
+    err = dir_of_file(cwd, target_path, target, &target_dir);
+    if (!err && (flags & MS_BIND))
+        err = dir_of_file(cwd, source, src, &src_dir);
+    if (!err)
+        err = flags & MS_BIND ? mount_bind(src, src_dir, target, target_dir)
+                              : mount_move(src, target, target_dir);
+    put_if(src_dir);
+    put_if(target_dir);
+    inode_put(src);
+    return err;
 }
 
 static int new_mount(struct inode *cwd, struct inode *target, const char *source, const char *fstype,
@@ -95,7 +144,7 @@ static int new_mount(struct inode *cwd, struct inode *target, const char *source
 }
 
 struct mount_args {
-    char source[MOUNT_SOURCE_MAX];
+    char source[PATH_MAX]; /* a device, or the path a bind or move starts from */
     char fstype[FSTYPE_MAX];
     char data[MOUNT_DATA_MAX];
     struct upath target;
@@ -107,8 +156,10 @@ static long copy_mount_args(struct mount_args *a, const char *usource, const cha
     long err = 0;
     if (!(flags & MS_REMOUNT) && utype)
         err = copy_string(a->fstype, utype, sizeof(a->fstype));
+    /* A bind's or a move's source is a path; a device name must fit the table's record. */
     if (!err && usource)
-        err = copy_string(a->source, usource, sizeof(a->source));
+        err = copy_string(a->source, usource,
+                          flags & (MS_BIND | MS_MOVE) ? sizeof(a->source) : MOUNT_SOURCE_MAX);
     /* Options are a string for every filesystem Kestrel has; unterminated ones are cut short. */
     if (!err && udata && strncpy_from_user(a->data, udata, sizeof(a->data)) == -EFAULT)
         err = -EFAULT;
@@ -134,14 +185,24 @@ SYSCALL_DEFINE5(mount, const char *, usource, const char *, utarget, const char 
     struct process *p = current_process();
     struct inode *target;
     vfs_lock();
-    err = vfs_lookup(p->fs.cwd, a->target.name, 0, &target);
+    /* Changing a mount names it by its mount point; making one names where it goes. */
+    if ((flags & MS_REMOUNT) || ((flags & MS_PROPAGATION) && !(flags & MS_BIND)))
+        err = vfs_lookup_mountpoint(p->fs.cwd, a->target.name, 0, &target);
+    else
+        err = vfs_lookup(p->fs.cwd, a->target.name, 0, &target);
     if (!err) {
         if (!cred_is_root(&p->cred))
             err = -EPERM;
+        else if ((flags & MS_REMOUNT) && (flags & MS_BIND))
+            err = -EINVAL; /* per-mount flags: see docs/vfs.md */
         else if (flags & MS_REMOUNT)
             err = remount(target, flags);
-        else if (flags & (MS_BIND | MS_MOVE))
-            err = -EINVAL; /* bind and move mounts are not supported */
+        else if (flags & MS_BIND)
+            err = bind_or_move(p->fs.cwd, usource ? a->source : NULL, target, a->target.name, flags);
+        else if (flags & MS_PROPAGATION)
+            err = change_type(target, flags);
+        else if (flags & MS_MOVE)
+            err = bind_or_move(p->fs.cwd, usource ? a->source : NULL, target, a->target.name, flags);
         else
             err = new_mount(p->fs.cwd, target, usource ? a->source : NULL, a->fstype, flags,
                             udata ? a->data : NULL);
@@ -164,16 +225,13 @@ SYSCALL_DEFINE2(umount2, const char *, utarget, int, flags)
     struct process *p = current_process();
     struct inode *root;
     vfs_lock();
-    err = vfs_lookup(p->fs.cwd, path.name, flags & UMOUNT_NOFOLLOW ? AT_SYMLINK_NOFOLLOW : 0, &root);
-    if (!err) {
-        struct super_block *sb = root->sb;
-        if (!cred_is_root(&p->cred))
-            err = -EPERM;
-        else
-            err = mount_remove(root, sb_in_use);
+    err =
+        vfs_lookup_mountpoint(p->fs.cwd, path.name, flags & UMOUNT_NOFOLLOW ? AT_SYMLINK_NOFOLLOW : 0, &root);
+    if (!err && !cred_is_root(&p->cred)) {
+        err = -EPERM;
         inode_put(root);
-        if (!err)
-            mount_release_sb(sb);
+    } else if (!err) {
+        err = mount_umount(root, flags, sb_in_use);
     }
     vfs_unlock();
     path_put(&path);

@@ -1,8 +1,7 @@
-/* /proc/[pid]/fd and /proc/[pid]/mounts: a process's open files as links to their paths (or
- * "pipe:[inode]" for a pipe, which has none), and the mount table as the process sees it. */
+/* /proc/[pid]/fd: a process's open files as links to their paths (or "pipe:[inode]" for a pipe,
+ * which has none). */
 #include <kestrel/format.h>
 #include <kestrel/kmalloc.h>
-#include <kestrel/mount.h>
 #include <kestrel/process.h>
 #include <kestrel/string.h>
 #include <kestrel/vfs.h>
@@ -74,33 +73,5 @@ int proc_fd_readdir(int pid, uint64_t *pos, uint64_t ino_base, filldir_t emit, v
             return 0;
         ++*pos;
     }
-    return 0;
-}
-
-static void show_mount(struct pbuf *b, const struct mount *m, char *buf)
-{
-    const char *target = "/";
-    char *start;
-    if (m->mountpoint) {
-        struct process *me = current_process();
-        struct inode *root = me && me->fs.root ? me->fs.root : vfs_root();
-        if (vfs_dir_path(root, m->mountpoint, buf, PATH_MAX, &start))
-            return; /* its mountpoint is gone from the tree: nothing to show */
-        target = start;
-    }
-    pb_printf(b, "%s %s %s %s%s%s%s 0 0\n", m->source, target, m->sb->type ? m->sb->type->name : "none",
-              m->sb->readonly ? "ro" : "rw", m->flags & MS_NOSUID ? ",nosuid" : "",
-              m->flags & MS_NODEV ? ",nodev" : "", m->flags & MS_NOEXEC ? ",noexec" : "");
-}
-
-int proc_show_mounts(struct pbuf *b, int pid)
-{
-    (void)pid;
-    char *buf = kmalloc(PATH_MAX);
-    if (!buf)
-        return -ENOMEM;
-    for (struct mount *m = mount_first(); m; m = m->next)
-        show_mount(b, m, buf);
-    kfree(buf);
     return 0;
 }

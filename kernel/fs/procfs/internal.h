@@ -85,7 +85,8 @@ int proc_fd_readdir(int pid, uint64_t *pos, uint64_t ino_base, filldir_t emit, v
 /* /proc/[pid]/limits and io (resources.c). */
 int proc_show_limits(struct pbuf *b, int pid);
 int proc_show_io(struct pbuf *b, int pid);
-/* The /proc/mounts text as process pid sees it. */
+/* The /proc/mounts and /proc/[pid]/mountinfo texts as the reader sees them (mounts.c). */
 int proc_show_mounts(struct pbuf *b, int pid);
+int proc_show_mountinfo(struct pbuf *b, int pid);
 /* The path of directory dir as the reading process sees it (from its root). */
 int proc_dir_path(struct pbuf *b, struct inode *dir);

@@ -441,12 +441,19 @@ static int link_root(struct pbuf *b, int pid)
 }
 
 const struct proc_entry proc_pid_entries[] = {
-    {"stat", S_IFREG | 0444, .show = show_stat},   {"status", S_IFREG | 0444, .show = show_status},
-    {"statm", S_IFREG | 0444, .show = show_statm}, {"limits", S_IFREG | 0444, .show = proc_show_limits},
-    {"io", S_IFREG | 0400, .show = proc_show_io},  {"cmdline", S_IFREG | 0444, .show = show_cmdline},
-    {"comm", S_IFREG | 0444, .show = show_comm},   {"environ", S_IFREG | 0400, .show = show_environ},
-    {"maps", S_IFREG | 0444, .show = show_maps},   {"mounts", S_IFREG | 0444, .show = proc_show_mounts},
-    {"exe", S_IFLNK | 0777, .link = link_exe},     {"cwd", S_IFLNK | 0777, .link = link_cwd},
+    {"stat", S_IFREG | 0444, .show = show_stat},
+    {"status", S_IFREG | 0444, .show = show_status},
+    {"statm", S_IFREG | 0444, .show = show_statm},
+    {"limits", S_IFREG | 0444, .show = proc_show_limits},
+    {"io", S_IFREG | 0400, .show = proc_show_io},
+    {"cmdline", S_IFREG | 0444, .show = show_cmdline},
+    {"comm", S_IFREG | 0444, .show = show_comm},
+    {"environ", S_IFREG | 0400, .show = show_environ},
+    {"maps", S_IFREG | 0444, .show = show_maps},
+    {"mounts", S_IFREG | 0444, .show = proc_show_mounts},
+    {"mountinfo", S_IFREG | 0444, .show = proc_show_mountinfo},
+    {"exe", S_IFLNK | 0777, .link = link_exe},
+    {"cwd", S_IFLNK | 0777, .link = link_cwd},
     {"root", S_IFLNK | 0777, .link = link_root},
 };
 const struct proc_table proc_pid_table = {proc_pid_entries, ARRAY_SIZE(proc_pid_entries), 16, NULL, false};

@@ -68,7 +68,8 @@ struct super_block {
      * forgets every name cached in it rather than the one name changed. */
     bool names_volatile;
     bool names_fold_case;
-    void *fs_info; /* the filesystem's own per-mount state */
+    long open_files; /* open files with their inode or directory here (mount.c): in use */
+    void *fs_info;   /* the filesystem's own per-mount state */
 };
 
 /* The in-memory inode. Filesystems embed it in their own inode structure (container_of).

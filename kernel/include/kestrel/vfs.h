@@ -68,6 +68,9 @@ struct inode *vfs_task_root(void) __attribute__((weak));
 
 /* Resolves a path to its inode (a reference). flags: AT_SYMLINK_NOFOLLOW. */
 int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out);
+/* Like vfs_lookup, but the last name is not crossed into what is mounted on it: umount2,
+ * MS_REMOUNT and MS_MOVE name a mount by where it is mounted, its root may be seen elsewhere too. */
+int vfs_lookup_mountpoint(struct inode *cwd, const char *path, int flags, struct inode **out);
 /* The directory the path's last component lives in (a reference), for permission checks. */
 int vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir);
 
