@@ -193,6 +193,15 @@ static void mm_info(struct mm *mm, struct mm_info *i)
     mm_unlock_back_to_vfs(mm);
 }
 
+/* The process's snapshot with its address space summed up (stat, status, statm). */
+static int snapshot_with_mm(int pid, struct proc_snap *s, struct mm_info *m)
+{
+    int err = proc_snapshot(pid, SNAP_MM, s);
+    if (!err)
+        mm_info(s->mm, m);
+    return err;
+}
+
 /* The measured CPU time, in USER_HZ, split into user and system time in the ratio the timer's
  * samples found (Linux's cputime_adjust does the same): all user time when nothing was sampled. */
 static void split_cpu_time(const struct proc_snap *s, uint64_t *ut, uint64_t *st)
@@ -211,11 +220,10 @@ static void split_cpu_time(const struct proc_snap *s, uint64_t *ut, uint64_t *st
 static int show_stat(struct pbuf *b, int pid)
 {
     struct proc_snap s;
-    int err = proc_snapshot(pid, SNAP_MM, &s);
+    struct mm_info m;
+    int err = snapshot_with_mm(pid, &s, &m);
     if (err)
         return err;
-    struct mm_info m;
-    mm_info(s.mm, &m);
     uint64_t ut, st;
     split_cpu_time(&s, &ut, &st);
     unsigned long long cut = s.child_cpu_ns / NS_PER_USER_HZ;
@@ -255,11 +263,10 @@ static const char *state_name(char state)
 static int show_status(struct pbuf *b, int pid)
 {
     struct proc_snap s;
-    int err = proc_snapshot(pid, SNAP_MM, &s);
+    struct mm_info m;
+    int err = snapshot_with_mm(pid, &s, &m);
     if (err)
         return err;
-    struct mm_info m;
-    mm_info(s.mm, &m);
     const struct cred *c = &s.cred;
     pb_printf(
         b, "Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n",
@@ -282,11 +289,10 @@ static int show_status(struct pbuf *b, int pid)
 static int show_statm(struct pbuf *b, int pid)
 {
     struct proc_snap s;
-    int err = proc_snapshot(pid, SNAP_MM, &s);
+    struct mm_info m;
+    int err = snapshot_with_mm(pid, &s, &m);
     if (err)
         return err;
-    struct mm_info m;
-    mm_info(s.mm, &m);
     uint64_t text =
         m.end_code > m.start_code ? (ALIGN_UP(m.end_code, PAGE_SIZE) - m.start_code) / PAGE_SIZE : 0;
     pb_printf(b, "%llu %llu 0 %llu 0 %llu 0\n", (unsigned long long)(m.vsize / PAGE_SIZE),
