@@ -209,7 +209,7 @@ def bench_quick_in_kestrel(build, logs):
     out = [("bench/kestrel/exit", proc.returncode == 0 and "BENCH-END" in proc.stdout, f"exit {proc.returncode}")]
     for name in run_bench.PROGRAM_FIGURES:
         v = values.get(name)
-        out.append((f"bench/kestrel/{name}", v is not None and v > 0, errors.get(name, f"value {v}")))
+        out.append((f"bench/kestrel/{name}", run_bench.figure_came_out(name, v), errors.get(name, f"value {v}")))
     return out
 
 
