@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <sys/klog.h>
 #include <sys/prctl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -396,6 +398,89 @@ static void test_io(void)
                                     wchar < a.wchar + sizeof(big) && text[len - 1] == '\n');
 }
 
+/* /proc/[pid]/task: a directory per thread, each with the thread's view (Pid is the thread's id,
+ * Tgid the process's); /proc/[tid] exists for every thread though /proc does not list it. */
+static int task_pipe[2];
+static volatile pid_t task_tids[2];
+
+static void *task_thread(void *arg)
+{
+    task_tids[(long)arg] = (pid_t)syscall(SYS_gettid);
+    char c;
+    return read(task_pipe[0], &c, 1) == 1 ? NULL : (void *)1;
+}
+
+static bool dir_lists(const char *path, pid_t id)
+{
+    DIR *d = opendir(path);
+    bool found = false;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        found |= atoi(e->d_name) == id;
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static int dir_count_numbers(const char *path)
+{
+    DIR *d = opendir(path);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += atoi(e->d_name) > 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_task_dirs(void)
+{
+    pthread_t t[2];
+    T_OK("task/pipe", pipe(task_pipe));
+    for (long i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, task_thread, (void *)i);
+    while (!task_tids[0] || !task_tids[1])
+        sched_yield();
+    pid_t pid = getpid(), tid = task_tids[1];
+    char path[96], buf[1024], want[64];
+    T_EQ("task/count", dir_count_numbers("/proc/self/task"), 3);
+    T_TRUE("task/lists-all", dir_lists("/proc/self/task", pid) &&
+                                 dir_lists("/proc/self/task", task_tids[0]) &&
+                                 dir_lists("/proc/self/task", tid));
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+    slurp(path, buf, sizeof(buf));
+    snprintf(want, sizeof(want), "%d (", tid);
+    T_TRUE("task/stat-pid-is-tid", strncmp(buf, want, strlen(want)) == 0);
+    snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+    slurp(path, buf, sizeof(buf));
+    char tgid_line[32], pid_line[32];
+    snprintf(tgid_line, sizeof(tgid_line), "\nTgid:\t%d\n", pid);
+    snprintf(pid_line, sizeof(pid_line), "\nPid:\t%d\n", tid);
+    T_TRUE("task/status-ids", strstr(buf, tgid_line) && strstr(buf, pid_line));
+    struct stat st;
+    snprintf(path, sizeof(path), "/proc/%d", tid);
+    T_TRUE("task/tid-dir-exists", stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+    T_TRUE("task/tid-not-listed", !dir_lists("/proc", tid));
+    snprintf(path, sizeof(path), "/proc/self/task/%d/task", tid);
+    T_ERR("task/no-nested-task", stat(path, &st), ENOENT);
+    T_ERR("task/no-such-tid", stat("/proc/self/task/999999999", &st), ENOENT);
+    char cwd[128];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
+    T_TRUE("task/getcwd", chdir(path) == 0 && getcwd(cwd, sizeof(cwd)) && strcmp(cwd, path) == 0);
+    snprintf(path, sizeof(path), "/proc/%d/task", pid);
+    T_TRUE("task/dotdot", chdir("..") == 0 && getcwd(cwd, sizeof(cwd)) && strcmp(cwd, path) == 0);
+    chdir("/");
+    T_EQ("task/release", write(task_pipe[1], "xx", 2), 2);
+    void *r0, *r1;
+    pthread_join(t[0], &r0);
+    pthread_join(t[1], &r1);
+    T_TRUE("task/threads-done", r0 == NULL && r1 == NULL);
+    T_EQ("task/count-after", dir_count_numbers("/proc/self/task"), 1);
+    close(task_pipe[0]);
+    close(task_pipe[1]);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -410,6 +495,7 @@ int main(int argc, char **argv)
     test_sysctl();
     test_limits_statm();
     test_io();
+    test_task_dirs();
     test_sysctl_hostname();
     return check_done("t_procfs");
 }

@@ -19,12 +19,14 @@ enum proc_kind {
     PK_PID,    /* /proc/[pid] */
     PK_FDDIR,  /* /proc/[pid]/fd */
     PK_FDLINK, /* /proc/[pid]/fd/N */
+    PK_TASK,   /* /proc/[pid]/task: the process's threads, each a PK_PID directory of its own */
 };
 
 struct proc_inode {
     struct inode vfs;
     enum proc_kind kind;
-    int pid; /* 0 outside /proc/[pid] */
+    int pid;  /* 0 outside /proc/[pid]; a thread's id in /proc/[pid]/task/[tid] */
+    int tgid; /* in /proc/[pid]/task/[tid] and below: the process's id; else 0 */
     int fd;
     const struct proc_entry *entry;
     const struct proc_table *table; /* PK_TABLE: its contents; PK_ENTRY: the table it is in */
@@ -36,9 +38,11 @@ struct proc_inode {
 #define INO_ROOT       1
 #define INO_DIR        1
 #define INO_FDDIR      2
+#define INO_TASK       3
 #define INO_FD(fd)     (0x10000ull + (uint64_t)(fd))
 #define INO(pid, what) (((uint64_t)(pid) << 32) | (what))
 #define FD_DIR_NAME    "fd"
+#define TASK_DIR_NAME  "task"
 
 static const struct inode_ops proc_ops;
 
@@ -166,6 +170,8 @@ static int proc_lookup(struct inode *dir, const char *name, size_t len, struct i
     case PK_TABLE:
         return dotdot ? table_parent(dir, out) : lookup_table(dir, pi->table, name, len, out);
     case PK_PID:
+        if (dotdot && pi->tgid)
+            return new_inode(dir->sb, PK_TASK, pi->tgid, INO_TASK, S_IFDIR | 0555, out);
         if (dotdot) {
             *out = inode_get(dir->sb->root);
             return 0;
@@ -174,7 +180,20 @@ static int proc_lookup(struct inode *dir, const char *name, size_t len, struct i
             return -ENOENT;
         if (name_is(name, len, FD_DIR_NAME))
             return new_inode(dir->sb, PK_FDDIR, pi->pid, INO_FDDIR, S_IFDIR | 0500, out);
+        if (name_is(name, len, TASK_DIR_NAME) && !pi->tgid)
+            return new_inode(dir->sb, PK_TASK, pi->pid, INO_TASK, S_IFDIR | 0555, out);
         return lookup_table(dir, &proc_pid_table, name, len, out);
+    case PK_TASK: {
+        if (dotdot)
+            return new_inode(dir->sb, PK_PID, pi->pid, INO_DIR, S_IFDIR | 0555, out);
+        int tid = parse_number(name, len);
+        if (tid <= 0 || proc_next_tid(pi->pid, tid) != tid)
+            return -ENOENT;
+        int err = new_inode(dir->sb, PK_PID, tid, INO_DIR, S_IFDIR | 0555, out);
+        if (!err)
+            P(*out)->tgid = pi->pid;
+        return err;
+    }
     case PK_FDDIR: {
         if (dotdot)
             return new_inode(dir->sb, PK_PID, pi->pid, INO_DIR, S_IFDIR | 0555, out);
@@ -206,9 +225,10 @@ static int emit_table(struct inode *dir, const struct proc_table *t, uint64_t *p
     return 0;
 }
 
-/* The smallest live pid >= from, or 0. */
-static int next_pid(int from)
+/* The smallest live pid >= from, or 0 (owner: unused, for emit_ids). */
+static int next_pid(int owner, int from)
 {
+    (void)owner;
     int best = 0;
     uint64_t flags = spin_lock_irqsave(&process_tree_lock);
     process_for_each(p)
@@ -220,15 +240,17 @@ static int next_pid(int from)
     return best;
 }
 
-static void emit_pids(uint64_t *pos, filldir_t emit, void *ctx)
+/* Directory entries named by ids, from PID_POS on (position PID_POS + id): next(owner, from) gives
+ * the smallest id >= from, 0 at the end. The pids in /proc, the thread ids in /proc/[pid]/task. */
+static void emit_ids(int (*next)(int owner, int from), int owner, uint64_t *pos, filldir_t emit, void *ctx)
 {
     if (*pos < PID_POS)
         *pos = PID_POS;
-    for (int pid; (pid = next_pid((int)(*pos - PID_POS))) != 0;) {
+    for (int id; (id = next(owner, (int)(*pos - PID_POS))) != 0;) {
         char name[12];
-        int n = ksnprintf(name, sizeof(name), "%d", pid);
-        *pos = PID_POS + (uint64_t)pid;
-        if (!emit(ctx, name, (size_t)n, INO(pid, INO_DIR), DT_DIR, *pos + 1))
+        int n = ksnprintf(name, sizeof(name), "%d", id);
+        *pos = PID_POS + (uint64_t)id;
+        if (!emit(ctx, name, (size_t)n, INO(id, INO_DIR), DT_DIR, *pos + 1))
             return;
         ++*pos;
     }
@@ -237,9 +259,13 @@ static void emit_pids(uint64_t *pos, filldir_t emit, void *ctx)
 static int proc_readdir(struct inode *dir, uint64_t *pos, filldir_t emit, void *ctx)
 {
     struct proc_inode *pi = P(dir);
-    uint64_t parent_ino = pi->kind == PK_FDDIR                        ? INO(pi->pid, INO_DIR)
-                          : pi->kind == PK_TABLE && pi->table->parent ? pi->table->parent->ino_base - 1
-                                                                      : INO_ROOT;
+    uint64_t parent_ino = INO_ROOT;
+    if (pi->kind == PK_FDDIR || pi->kind == PK_TASK)
+        parent_ino = INO(pi->pid, INO_DIR);
+    else if (pi->kind == PK_PID && pi->tgid)
+        parent_ino = INO(pi->tgid, INO_TASK);
+    else if (pi->kind == PK_TABLE && pi->table->parent)
+        parent_ino = pi->table->parent->ino_base - 1;
     if (*pos == 0) {
         if (!emit(ctx, ".", 1, dir->ino, DT_DIR, 1))
             return 0;
@@ -253,7 +279,7 @@ static int proc_readdir(struct inode *dir, uint64_t *pos, filldir_t emit, void *
     switch (pi->kind) {
     case PK_ROOT:
         if (emit_table(dir, &proc_root_table, pos, emit, ctx) == 0)
-            emit_pids(pos, emit, ctx);
+            emit_ids(next_pid, 0, pos, emit, ctx);
         return 0;
     case PK_TABLE:
         emit_table(dir, pi->table, pos, emit, ctx);
@@ -266,6 +292,14 @@ static int proc_readdir(struct inode *dir, uint64_t *pos, filldir_t emit, void *
                 return 0;
             ++*pos;
         }
+        if (*pos == TABLE_POS + proc_pid_table.count + 1 && !pi->tgid) {
+            if (!emit(ctx, TASK_DIR_NAME, 4, INO(pi->pid, INO_TASK), DT_DIR, *pos + 1))
+                return 0;
+            ++*pos;
+        }
+        return 0;
+    case PK_TASK:
+        emit_ids(proc_next_tid, pi->pid, pos, emit, ctx);
         return 0;
     case PK_FDDIR:
         return proc_fd_readdir(pi->pid, pos, INO(pi->pid, INO_FD(0)), emit, ctx);

@@ -50,7 +50,7 @@ extern const struct proc_table proc_sys_table; /* /proc/sys (sysctl.c) */
  * process may exit meanwhile. References (mm, files, cwd, root) are taken only when asked. */
 enum { SNAP_MM = 1, SNAP_DIRS = 2 };
 struct proc_snap {
-    int pid, ppid, pgid, sid, nthreads, exit_signal;
+    int pid, tgid, ppid, pgid, sid, nthreads, exit_signal;
     char state;
     char comm[16];
     struct cred cred;
@@ -63,7 +63,15 @@ struct proc_snap {
     struct mm *mm;
     struct inode *cwd, *root;
 };
+/* pid may be any thread's id, as on Linux (/proc/TID exists though readdir does not list it): the
+ * snapshot is then the thread's view of its process, with pid the thread's id, tgid the
+ * process's, and the state and CPU time the thread's own. */
 int proc_snapshot(int pid, unsigned what, struct proc_snap *s);
+/* The process id names (a process, or the process of a thread: *thread set then). Tree lock held. */
+struct thread;
+struct process *proc_find_locked(int id, struct thread **thread);
+/* The smallest thread id >= from in process pid, or 0 (task/ directories). */
+int proc_next_tid(int pid, int from);
 void proc_snap_release(struct proc_snap *s);
 /* Whether the calling process may look at the process's environment and open files: root, or the
  * process's owner (Linux asks for ptrace rights; Kestrel has no ptrace). */

@@ -37,6 +37,45 @@ static char process_state(struct process *p)
     return state;
 }
 
+static char thread_state(const struct process *p, const struct thread *t)
+{
+    if (p->state == PROCESS_ZOMBIE)
+        return 'Z';
+    if (p->sighand && p->sighand->group_stopped)
+        return 'T';
+    return t->state == THREAD_RUNNING || t->state == THREAD_READY ? 'R' : 'S';
+}
+
+struct process *proc_find_locked(int id, struct thread **thread)
+{
+    struct process *p = process_find(id);
+    *thread = NULL;
+    if (p)
+        return p;
+    struct thread *t = process_find_thread(-1, id);
+    if (!t || !t->user.proc)
+        return NULL;
+    *thread = t;
+    return t->user.proc;
+}
+
+int proc_next_tid(int pid, int from)
+{
+    int best = 0;
+    uint64_t flags = spin_lock_irqsave(&process_tree_lock);
+    struct process *p = process_find(pid);
+    if (p) {
+        qlist_for_each(l, &p->threads)
+        {
+            int tid = container_of(l, struct thread, user.group_link)->user.tid;
+            if (tid >= from && (!best || tid < best))
+                best = tid;
+        }
+    }
+    spin_unlock_irqrestore(&process_tree_lock, flags);
+    return best;
+}
+
 static uint64_t process_cpu_ns_locked(struct process *p)
 {
     uint64_t ns = p->utime_ns + p->stime_ns;
@@ -65,21 +104,23 @@ int proc_snapshot(int pid, unsigned what, struct proc_snap *s)
 {
     memset(s, 0, sizeof(*s));
     uint64_t flags = spin_lock_irqsave(&process_tree_lock);
-    struct process *p = process_find(pid);
+    struct thread *t;
+    struct process *p = proc_find_locked(pid, &t);
     if (p) {
-        s->pid = p->pid;
+        s->pid = pid;
+        s->tgid = p->pid;
         s->ppid = p->parent ? p->parent->pid : 0;
         s->pgid = p->pgid;
         s->sid = p->sid;
         s->nthreads = p->nthreads;
         s->exit_signal = p->exit_signal;
-        s->state = process_state(p);
+        s->state = t ? thread_state(p, t) : process_state(p);
         memcpy(s->comm, p->comm, sizeof(s->comm));
         s->comm[sizeof(s->comm) - 1] = '\0';
         s->cred = p->cred;
         s->umask = p->fs.umask;
         s->start_ns = p->start_ns;
-        s->cpu_ns = process_cpu_ns_locked(p);
+        s->cpu_ns = t ? sched_thread_stats(t).run_ns : process_cpu_ns_locked(p);
         s->child_cpu_ns = p->cutime_ns + p->cstime_ns;
         s->user_ticks = __atomic_load_n(&p->user_ticks, __ATOMIC_RELAXED);
         s->system_ticks = __atomic_load_n(&p->system_ticks, __ATOMIC_RELAXED);
@@ -113,7 +154,8 @@ int proc_next_fd(int pid, int from, struct file **out)
 {
     int fd = -1;
     uint64_t flags = spin_lock_irqsave(&process_tree_lock);
-    struct process *p = process_find(pid);
+    struct thread *t;
+    struct process *p = proc_find_locked(pid, &t);
     if (p)
         fd = next_fd_locked(p, from, out);
     spin_unlock_irqrestore(&process_tree_lock, flags);
@@ -270,7 +312,7 @@ static int show_status(struct pbuf *b, int pid)
     const struct cred *c = &s.cred;
     pb_printf(
         b, "Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n",
-        s.comm, s.umask, state_name(s.state), s.pid, s.pid, s.ppid);
+        s.comm, s.umask, state_name(s.state), s.tgid, s.pid, s.ppid);
     pb_printf(b, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nGroups:\t", c->uid, c->euid, c->suid, c->fsuid,
               c->gid, c->egid, c->sgid, c->fsgid);
     for (uint32_t i = 0; i < c->ngroups; i++)
@@ -425,7 +467,8 @@ static int link_exe(struct pbuf *b, int pid)
 {
     struct file *exe = NULL;
     uint64_t flags = spin_lock_irqsave(&process_tree_lock);
-    struct process *p = process_find(pid);
+    struct thread *t;
+    struct process *p = proc_find_locked(pid, &t);
     if (p && p->exe)
         exe = vfs_file_get(p->exe);
     spin_unlock_irqrestore(&process_tree_lock, flags);
