@@ -35,6 +35,7 @@ struct nameidata {
     int links;              /* symlinks followed so far, for ELOOP */
     int depth;              /* frames in use */
     bool must_dir;          /* a followed final link had a trailing slash */
+    bool mountpoint;        /* stop at the last component rather than cross a mount on it */
     struct nd_frame *stack; /* SYMLOOP_MAX frames, allocated at the first nested link */
     char *final_body;       /* the body of the final link being walked: last.name may point into it */
 };

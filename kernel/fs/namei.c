@@ -58,8 +58,9 @@ static void jump_root(struct nameidata *nd)
     nd->dir = inode_get(nd->root);
 }
 
-/* One step down (or up) from nd->dir, without following a symlink. */
-static int lookup_one(struct nameidata *nd, const char *name, size_t len, enum last_type type,
+/* One step down (or up) from nd->dir, without following a symlink; down onto a mount's root
+ * unless cross is false. */
+static int lookup_one(struct nameidata *nd, const char *name, size_t len, enum last_type type, bool cross,
                       struct inode **out)
 {
     struct inode *dir = nd->dir;
@@ -92,7 +93,7 @@ static int lookup_one(struct nameidata *nd, const char *name, size_t len, enum l
     /* The cache holds what the filesystem answers; mounts are crossed after it, so mounting and
      * unmounting never make an entry wrong. */
     int err = dcache_lookup(dir, name, len, out);
-    if (!err)
+    if (!err && cross)
         *out = mount_cross_down(*out);
     return err;
 }
@@ -173,7 +174,7 @@ static int walk_components(struct nameidata *nd, const char *p)
         }
 
         struct inode *next;
-        int err = lookup_one(nd, name, len, type, &next);
+        int err = lookup_one(nd, name, len, type, true, &next);
         if (err)
             return err;
         p = q;
@@ -214,7 +215,7 @@ int nd_walk_parent(struct nameidata *nd, const char *path)
 
 int nd_lookup_last(struct nameidata *nd, struct inode **out)
 {
-    return lookup_one(nd, nd->last.name, nd->last.len, nd->last.type, out);
+    return lookup_one(nd, nd->last.name, nd->last.len, nd->last.type, !nd->mountpoint, out);
 }
 
 int nd_follow_last(struct nameidata *nd, struct inode *link)

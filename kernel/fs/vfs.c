@@ -13,15 +13,21 @@ static bool is_root(struct inode *inode)
     return inode == inode->sb->root || inode == vfs_root() || mount_of_root(inode);
 }
 
-int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out)
+static int lookup(struct inode *cwd, const char *path, int flags, bool mountpoint, struct inode **out)
 {
     if (flags & ~AT_SYMLINK_NOFOLLOW)
         return -EINVAL;
     struct nameidata nd;
     nd_init(&nd, cwd);
+    nd.mountpoint = mountpoint;
     int err = nd_resolve(&nd, path, !(flags & AT_SYMLINK_NOFOLLOW), out);
     nd_done(&nd);
     return err;
+}
+
+int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out)
+{
+    return lookup(cwd, path, flags, false, out);
 }
 
 int vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir)
@@ -37,37 +43,7 @@ int vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir)
 
 int vfs_lookup_mountpoint(struct inode *cwd, const char *path, int flags, struct inode **out)
 {
-    if (flags & ~AT_SYMLINK_NOFOLLOW)
-        return -EINVAL;
-    struct nameidata nd;
-    nd_init(&nd, cwd);
-    int err = nd_walk_parent(&nd, path);
-    while (!err) {
-        if (nd.last.type != LAST_NORM) { /* ".", ".." or "/": the directory itself */
-            err = nd_lookup_last(&nd, out);
-            break;
-        }
-        struct inode *inode;
-        err = S_ISDIR(nd.dir->mode) ? vfs_permission(nd.dir, MAY_EXEC) : -ENOTDIR;
-        if (!err)
-            err = nd.dir->ops->lookup(nd.dir, nd.last.name, nd.last.len, &inode);
-        if (err)
-            break;
-        bool want_dir = nd.last.slash || nd.must_dir;
-        if (S_ISLNK(inode->mode) && (want_dir || !(flags & AT_SYMLINK_NOFOLLOW))) {
-            err = nd_follow_last(&nd, inode);
-            continue;
-        }
-        if (want_dir && !S_ISDIR(inode->mode)) {
-            inode_put(inode);
-            err = -ENOTDIR;
-            break;
-        }
-        *out = inode;
-        break;
-    }
-    nd_done(&nd);
-    return err;
+    return lookup(cwd, path, flags, true, out);
 }
 
 static int inode_getattr(struct inode *inode, struct stat *st)
