@@ -261,6 +261,8 @@ static void zap_file_tail(struct mm *mm, struct vma *v, uint64_t first_gone)
  * lookup (which sees the new size) to the PTE, and this takes that lock for each mm in turn. */
 void uvm_file_truncated(struct inode *inode, uint64_t size)
 {
+    if (!uvm_inode_mapped(inode))
+        return; /* the common case: no process to visit */
     uint64_t first_gone = (size + PAGE_SIZE - 1) / PAGE_SIZE;
     int pid = 0;
     for (struct mm *mm; (mm = process_next_mm(&pid)) != NULL; mm_put(mm)) {

@@ -563,7 +563,7 @@ SYSCALL_DEFINE2(ftruncate, int, fd, int64_t, length)
     vfs_lock();
     int err = vfs_ftruncate(f, length);
     vfs_unlock();
-    if (!err && uvm_inode_mapped(f->inode))
+    if (!err)
         uvm_file_truncated(f->inode, (uint64_t)length);
     file_put(f);
     return err;

@@ -38,7 +38,7 @@ static long do_openat(int dirfd, const char *upath, int flags, uint32_t mode)
     path_put(&p);
     if (err)
         return err;
-    if ((flags & O_TRUNC) && uvm_inode_mapped(f->inode))
+    if (flags & O_TRUNC)
         uvm_file_truncated(f->inode, 0);
     err = fifo_wait_partner(f);
     if (err) {

@@ -99,7 +99,7 @@ int mm_advise(struct mm *mm, vaddr_t addr, size_t len, int advice);
  * after the truncation, without the VFS lock (each mm's lock is taken, and faults take an mm's lock
  * before the VFS's); the caller holds a reference to the inode. */
 void uvm_file_truncated(struct inode *inode, uint64_t size);
-/* Whether any VMA maps the file now (worth calling uvm_file_truncated). */
+/* Whether any VMA maps the file now (uvm_file_truncated has nothing to do otherwise). */
 bool uvm_inode_mapped(const struct inode *inode);
 /* Whether [addr, addr + len) lies wholly inside VMAs (msync, mincore). */
 bool mm_range_mapped(struct mm *mm, vaddr_t addr, size_t len);
